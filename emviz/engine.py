@@ -1,0 +1,164 @@
+"""`run_em`: the one EM loop. It records every half-step and says why it stopped."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from emviz.history import Drop, History, Step
+from emviz.models.protocol import SingularParameters
+
+# Keep the responsibilities of E-steps while their total stays below this; beyond it they are
+# recomputed from the recorded parameters on demand.
+RESP_STORE_BYTES = 32 * 2**20
+# Decreases smaller than this fraction of |log-likelihood| are rounding, not drops.
+DROP_RTOL = 1e-10
+
+
+def run_em(model, X, init, *, max_iter: int = 100, tol: float = 1e-6, seed: int = 0) -> History:
+    """Run EM from ``init`` and record every E-step and M-step.
+
+    Parameters
+    ----------
+    model : a model following the protocol of `emviz.models.protocol`
+    X : array of shape (n_samples, n_features)
+    init : parameters of ``model``, or the name of one of its initialisation methods
+    max_iter : int
+        Maximum number of iterations (each one an E-step and an M-step).
+    tol : float
+        Stop when the log-likelihood per sample changes by less than ``tol`` in an
+        iteration (the same rule as scikit-learn); 0 runs all ``max_iter`` iterations.
+    seed : int
+        Used only when ``init`` is a method name.
+
+    Returns
+    -------
+    History
+        Step 0 is the initial state with q uniform over the hidden states (so that ELBO and
+        KL are defined there too); then an 'E' and an 'M' step per iteration.
+    """
+    if int(max_iter) != max_iter or max_iter < 0:
+        raise ValueError(f"max_iter must be a whole number >= 0, got {max_iter}")
+    if not (tol >= 0 and math.isfinite(tol)):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol}")
+    data = model.prepare(X)
+    params = model.init_params(data, init, seed) if isinstance(init, str) else init
+    if hasattr(model, "check_params"):
+        model.check_params(params, data.X.shape[1])
+    recorder = _Recorder(model, data)
+    evaluated = model.e_step(data, params)
+    recorder.record(0, "init", params, model.uniform_posterior(data, params), evaluated)
+    stop_reason, message = "max_iter", f"Stopped after the maximum of {max_iter} iterations."
+    for iteration in range(1, int(max_iter) + 1):
+        q = evaluated
+        recorder.record(iteration, "E", params, q, evaluated)
+        try:
+            params = model.m_step(data, q)
+            evaluated = model.e_step(data, params)
+        except SingularParameters as error:
+            stop_reason = "singular"
+            message = f"Stopped in the M-step of iteration {iteration}: {error}"
+            break
+        if not _is_finite(params, evaluated):
+            stop_reason = "non_finite"
+            message = f"Stopped in iteration {iteration}: the M-step produced non-finite values."
+            break
+        recorder.record(iteration, "M", params, q, evaluated)
+        if _has_converged(recorder.steps, tol, data.X.shape[0]):
+            stop_reason = "converged"
+            message = (
+                f"Converged after {iteration} iterations: the log-likelihood per point changed "
+                f"by less than tol = {tol:g}."
+            )
+            break
+    return History(
+        model=model,
+        X=data.X,
+        steps=tuple(recorder.steps),
+        stop_reason=stop_reason,
+        message=message,
+        tol=float(tol),
+        max_iter=int(max_iter),
+        drops=tuple(_find_drops(recorder.steps)),
+        stored_resp=recorder.stored_resp,
+    )
+
+
+class _Recorder:
+    """Turns (q, θ) pairs into Steps; local to one `run_em` call."""
+
+    def __init__(self, model, data):
+        self.model = model
+        self.data = data
+        self.steps: list[Step] = []
+        self.stored_resp: dict[int, np.ndarray] = {}
+        self._stored_bytes = 0
+        self._entropy_of: tuple = (None, 0.0)
+
+    def _entropy(self, q) -> float:
+        # an E-step's q is reused by the M-step that follows: compute H(q) once
+        if self._entropy_of[0] is not q:
+            self._entropy_of = (q, self.model.entropy(q))
+        return self._entropy_of[1]
+
+    def record(self, iteration: int, phase: str, params, q, evaluated) -> None:
+        expected_log_joint = self.model.expected_log_joint(q, evaluated)
+        entropy = self._entropy(q)
+        step = Step(
+            index=len(self.steps),
+            iteration=iteration,
+            phase=phase,
+            params=params,
+            log_likelihood=evaluated.log_likelihood,
+            elbo=expected_log_joint + entropy,
+            kl=self.model.kl_divergence(q, evaluated),
+            expected_log_joint=expected_log_joint,
+            entropy=entropy,
+        )
+        self.steps.append(step)
+        if phase == "E":
+            self._maybe_store(step.index, q)
+
+    def _maybe_store(self, index: int, q) -> None:
+        resp_t = getattr(q, "resp_t", None)
+        if resp_t is None or self._stored_bytes + resp_t.nbytes > RESP_STORE_BYTES:
+            return
+        resp_t.setflags(write=False)
+        self.stored_resp[index] = resp_t
+        self._stored_bytes += resp_t.nbytes
+
+
+def _is_finite(params, evaluated) -> bool:
+    return params.is_finite() and math.isfinite(evaluated.log_likelihood)
+
+
+def _has_converged(steps: list[Step], tol: float, n_samples: int) -> bool:
+    """The last iteration changed the log-likelihood per sample by less than ``tol``."""
+    if len(steps) < 3:
+        return False
+    change = steps[-1].log_likelihood - steps[-3].log_likelihood
+    return abs(change) / n_samples < tol
+
+
+def _find_drops(steps: list[Step]) -> list[Drop]:
+    """Every M-step after which log p(X|θ) is lower than before that iteration, with its cause.
+
+    EM's guarantee (ℓ_new ≥ ELBO_after_M ≥ ELBO_after_E = ℓ_old) names the suspects: an M-step
+    that lowered the bound, or an E-step that did not close the gap.
+    """
+    drops = []
+    for m_step in (s for s in steps if s.phase == "M"):
+        e_step = steps[m_step.index - 1]
+        before = steps[m_step.index - 2].log_likelihood
+        fall = before - m_step.log_likelihood
+        if fall <= DROP_RTOL * abs(before):
+            continue
+        if m_step.elbo < e_step.elbo - DROP_RTOL * abs(before):
+            cause = "the M-step lowered the lower bound: it did not maximise Q"
+        elif e_step.kl > DROP_RTOL * abs(before):
+            cause = "the E-step left a gap: q was not the exact posterior"
+        else:
+            cause = "rounding error"
+        drops.append(Drop(step=m_step.index, quantity="log_likelihood", amount=fall, cause=cause))
+    return drops

@@ -1,0 +1,227 @@
+"""The record of an EM run: one immutable `Step` per half-step, and the `History` holding them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+PHASES = ("init", "E", "M")
+STOP_REASONS = ("converged", "max_iter", "singular", "non_finite")
+_FORMAT = "emviz-history"
+_VERSION = 1
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    """One recorded half-step.
+
+    Attributes
+    ----------
+    index : int
+        Position in ``History.steps`` (0 is the initial state).
+    iteration : int
+        0 for the initial state; iteration t has an 'E' step then an 'M' step.
+    phase : {'init', 'E', 'M'}
+    params : parameter dataclass of the model
+        θ after this half-step (an E-step leaves θ unchanged).
+    log_likelihood : float
+        log p(X | θ).
+    elbo : float
+        L(q, θ) = Q + H, with q the distribution over hidden variables after this half-step.
+    kl : float
+        KL(q || p(Z | X, θ)) >= 0; 0 right after an E-step.
+    expected_log_joint : float
+        Q = E_q[log p(X, Z | θ)].
+    entropy : float
+        H(q).
+    objective : float or None
+        The value of the objective a variant maximises, where it differs from the
+        log-likelihood (None for plain EM).
+    """
+
+    index: int
+    iteration: int
+    phase: str
+    params: Any
+    log_likelihood: float
+    elbo: float
+    kl: float
+    expected_log_joint: float
+    entropy: float
+    objective: float | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "iteration": self.iteration,
+            "phase": self.phase,
+            "params": self.params.to_dict(),
+            "log_likelihood": self.log_likelihood,
+            "elbo": self.elbo,
+            "kl": self.kl,
+            "expected_log_joint": self.expected_log_joint,
+            "entropy": self.entropy,
+            "objective": self.objective,
+        }
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A half-step at which the run's own objective fell: where, by how much, and why."""
+
+    step: int
+    quantity: str
+    amount: float
+    cause: str
+
+
+@dataclass(frozen=True, eq=False)
+class History:
+    """Everything `run_em` did, in order.
+
+    Attributes
+    ----------
+    model : the model that was fitted
+    X : ndarray of shape (n_samples, n_features)
+        The data (read-only), kept so responsibilities can be recomputed for any step.
+    steps : tuple of Step
+    stop_reason : {'converged', 'max_iter', 'singular', 'non_finite'}
+    message : str
+        Why the run stopped, in a sentence.
+    tol, max_iter : the stopping settings
+    drops : tuple of Drop
+        Every decrease of the objective the loop detected (empty for a healthy run).
+    """
+
+    model: Any
+    X: np.ndarray
+    steps: tuple
+    stop_reason: str
+    message: str
+    tol: float
+    max_iter: int
+    drops: tuple = ()
+    stored_resp: dict = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, index: int) -> Step:
+        return self.steps[index]
+
+    @property
+    def final_params(self):
+        return self.steps[-1].params
+
+    @property
+    def n_iterations(self) -> int:
+        """Completed iterations (E-step and M-step both recorded)."""
+        return sum(step.phase == "M" for step in self.steps)
+
+    @property
+    def converged(self) -> bool:
+        return self.stop_reason == "converged"
+
+    def column(self, name: str) -> np.ndarray:
+        """One recorded scalar over all steps, e.g. ``column('log_likelihood')``."""
+        return np.array([getattr(step, name) for step in self.steps])
+
+    def posterior(self, index: int):
+        """q after step ``index``: uniform at step 0, the E-step's posterior afterwards.
+
+        An M-step leaves q unchanged, so it shares the posterior of the E-step before it.
+        """
+        step = self.steps[index]
+        if step.phase == "M":
+            return self.posterior(index - 1)
+        if step.phase == "init":
+            return self.model.uniform_posterior(self.X, step.params)
+        return self.model.e_step(self.X, step.params)
+
+    def responsibilities(self, index: int) -> np.ndarray:
+        """q(z_n = k) after step ``index``, shape (n_samples, n_components).
+
+        Kept from the run while the total stays small; otherwise recomputed from the step's
+        parameters, so a long run on many points does not hold an N×K array per step.
+        """
+        if self.steps[index].phase == "M":
+            index -= 1
+        if index in self.stored_resp:
+            return self.stored_resp[index].T
+        return self.posterior(index).resp
+
+    # ---- export ----
+
+    def to_dict(self) -> dict:
+        return {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "model": self.model.to_dict(),
+            "data": self.X.tolist(),
+            "stop_reason": self.stop_reason,
+            "message": self.message,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+            "drops": [drop.__dict__ for drop in self.drops],
+            "steps": [step.to_dict() for step in self.steps],
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        """JSON text; `History.from_json` gives back exactly the same numbers."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> History:
+        from emviz.models import model_from_dict
+
+        payload = json.loads(text)
+        if payload.get("format") != _FORMAT:
+            raise ValueError("This JSON is not an emviz history.")
+        model = model_from_dict(payload["model"])
+        X = np.array(payload["data"], dtype=np.float64)
+        X.setflags(write=False)
+        steps = tuple(
+            Step(**{**s, "params": model.params_from_dict(s["params"])}) for s in payload["steps"]
+        )
+        return cls(
+            model=model,
+            X=X,
+            steps=steps,
+            stop_reason=payload["stop_reason"],
+            message=payload["message"],
+            tol=payload["tol"],
+            max_iter=payload["max_iter"],
+            drops=tuple(Drop(**d) for d in payload["drops"]),
+        )
+
+    def table(self) -> list[dict]:
+        """One row per step: step, iteration, phase, LL, ELBO, KL, Q, H, then every parameter."""
+        return [
+            {
+                "step": step.index,
+                "iteration": step.iteration,
+                "phase": step.phase,
+                "log_likelihood": step.log_likelihood,
+                "elbo": step.elbo,
+                "kl": step.kl,
+                "expected_log_joint": step.expected_log_joint,
+                "entropy": step.entropy,
+                **step.params.flat(),
+            }
+            for step in self.steps
+        ]
+
+    def to_csv(self) -> str:
+        rows = self.table()
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(
+            {k: repr(v) if isinstance(v, float) else v for k, v in r.items()} for r in rows
+        )
+        return buffer.getvalue()
