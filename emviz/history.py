@@ -143,6 +143,16 @@ class History:
             return self.model.uniform_posterior(self.X, step.params)
         return self.model.e_step(self.X, step.params)
 
+    def q_params(self, index: int):
+        """The parameters the q after step ``index`` was computed from; None for the uniform q.
+
+        After an M-step that is the previous step's θ: the M-step changes θ, not q.
+        """
+        step = self.steps[index]
+        if step.phase == "M":
+            return self.steps[index - 1].params
+        return None if step.phase == "init" else step.params
+
     def responsibilities(self, index: int) -> np.ndarray:
         """q(z_n = k) after step ``index``, shape (n_samples, n_components).
 

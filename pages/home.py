@@ -1,20 +1,30 @@
-"""Landing page: what EM is, in a few sentences."""
+"""Landing page: what EM is, in a few sentences, and a link to every page."""
 
 import streamlit as st
 
 st.title("Watch the EM algorithm work")
 st.markdown(
-    """
-The **Expectation–Maximization (EM)** algorithm fits models with hidden variables, such as
-which cluster each point came from. It alternates two half-steps:
+    r"""
+The **Expectation–Maximization (EM)** algorithm fits models with hidden variables — for a
+mixture of Gaussians, the hidden variable is *which component each point came from*.
+It repeats two half-steps:
 
-* **E-step** — with the parameters fixed, compute the posterior over the hidden labels:
-  each point's *responsibility* for each component.
-* **M-step** — with those responsibilities fixed, re-fit the parameters by *weighted*
-  maximum likelihood: each component's weight, mean and covariance are averages of the points
-  weighted by their responsibility.
+* **E-step** — keep the parameters θ fixed and compute the posterior over the hidden labels:
+  each point's *responsibility* $r_{nk} = p(z_n = k \mid x_n, \theta)$ for each component.
+* **M-step** — keep those responsibilities fixed and re-fit θ by *weighted* maximum
+  likelihood: each component's weight, mean and covariance become averages of the points
+  weighted by their responsibility for it.
 
-Each iteration never lowers the log-likelihood: the E-step makes a lower bound touch it, the
-M-step pushes that bound up.
+The log-likelihood $\ln p(X \mid \theta)$ **never decreases**: it splits into a lower bound
+(the ELBO) plus a KL gap; the E-step closes the gap, the M-step raises the bound.
+emviz records every half-step of a real run so you can watch this happen.
 """
+)
+
+st.subheader("Pages")
+st.page_link("pages/step_through.py", label="**Step through EM**", icon=":material/footprint:")
+st.markdown(
+    "A Gaussian mixture learning on blobs, Old Faithful, 1-D data or your own CSV: E-step, "
+    "M-step, full iterations, a scrubber and in-browser playback, with the numbers behind "
+    "every colour and every move."
 )

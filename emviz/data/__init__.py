@@ -1,0 +1,30 @@
+"""Data for the EM demos: seeded synthetic sets, Old Faithful, presets, and CSV uploads.
+
+Only NumPy and SciPy are used here, so the data layer works without the app's UI stack.
+"""
+
+from emviz.data.generators import (
+    PRESETS,
+    Preset,
+    load_faithful,
+    load_preset,
+    make_blobs,
+    make_mixture_1d,
+    preset_is_generated,
+    preset_names,
+)
+from emviz.data.reader import DataError, read_columns, read_points
+
+__all__ = [
+    "PRESETS",
+    "DataError",
+    "Preset",
+    "load_faithful",
+    "load_preset",
+    "make_blobs",
+    "make_mixture_1d",
+    "preset_is_generated",
+    "preset_names",
+    "read_columns",
+    "read_points",
+]

@@ -1,0 +1,1 @@
+"""Pure figure builders: History or analysis result -> plotly Figure (no streamlit)."""

@@ -1,0 +1,40 @@
+"""One colour per component, the same on every page (Okabe–Ito, colour-blind safe)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+COMPONENT_COLOURS = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#F0E442",  # yellow (last: weakest contrast on white)
+)
+
+
+def component_colour(k: int) -> str:
+    return COMPONENT_COLOURS[k % len(COMPONENT_COLOURS)]
+
+
+def _rgb(hex_colour: str) -> np.ndarray:
+    return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
+
+
+def mixed_colours(resp: np.ndarray) -> list[str]:
+    """Each point's colour as the responsibility-weighted mix of the component colours.
+
+    Parameters
+    ----------
+    resp : ndarray of shape (n_samples, n_components)
+
+    Returns
+    -------
+    list of n_samples 'rgb(r,g,b)' strings (Bishop PRML Fig. 9.8 style).
+    """
+    palette = np.array([_rgb(component_colour(k)) for k in range(resp.shape[1])])
+    rgb = np.rint(resp @ palette).clip(0, 255).astype(int)
+    return [f"rgb({r},{g},{b})" for r, g, b in rgb]

@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by the pages: data and model pickers, cached runs, the stepper."""

@@ -1,0 +1,105 @@
+"""Panels beside the step view: parameter table, formulas, point inspector, downloads."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from emviz.analysis.explain import parameter_changes, point_breakdown
+
+_CHANGED_STYLE = "background-color: #ffe08a; font-weight: 600"
+
+E_STEP_LATEX = (
+    r"r_{nk} \;=\; q(z_n = k) \;=\; \frac{\pi_k\,\mathcal{N}(x_n \mid \mu_k, \Sigma_k)}"
+    r"{\sum_{j=1}^{K} \pi_j\,\mathcal{N}(x_n \mid \mu_j, \Sigma_j)}"
+)
+M_STEP_LATEX = {
+    "weights": r"N_k = \sum_{n=1}^{N} r_{nk}, \qquad \pi_k = \frac{N_k}{N}, \qquad "
+    r"\mu_k = \frac{1}{N_k}\sum_{n=1}^{N} r_{nk}\, x_n",
+    "full": r"\Sigma_k = \frac{1}{N_k}\sum_{n=1}^{N} r_{nk}\,(x_n-\mu_k)(x_n-\mu_k)^\top",
+    "diag": r"\Sigma_k = \operatorname{diag}\Big(\frac{1}{N_k}\sum_{n} r_{nk}"
+    r"\,(x_n-\mu_k)^{2}\Big)",
+    "spherical": r"\Sigma_k = \sigma_k^2 I,\quad \sigma_k^2 = \frac{1}{D N_k}\sum_{n} r_{nk}"
+    r"\,\lVert x_n-\mu_k\rVert^2",
+    "tied": r"\Sigma = \frac{1}{N}\sum_{k}\sum_{n} r_{nk}\,(x_n-\mu_k)(x_n-\mu_k)^\top",
+}
+INIT_LATEX = r"q(z_n = k) = \tfrac{1}{K}\quad\text{for every point (no E-step yet)}"
+DECOMPOSITION_LATEX = (
+    r"\ln p(X\mid\theta) = \mathcal{L}(q,\theta) + \mathrm{KL}\big(q \,\|\, p(Z\mid X,\theta)\big)"
+)
+
+
+def parameter_table(history, cursor: int) -> None:
+    """The shown step's parameters; cells changed by this half-step are highlighted."""
+    rows, changed = parameter_changes(history, cursor)
+    frame = pd.DataFrame(rows).set_index("component")
+    mask = pd.DataFrame(changed, index=frame.index).drop(columns="component")
+    styled = frame.style.apply(
+        lambda _: mask.apply(lambda col: col.map(lambda c: _CHANGED_STYLE if c else "")),
+        axis=None,
+    ).format(precision=4)
+    st.dataframe(styled, width="stretch", key="param_table")
+    st.caption("Highlighted: changed by this half-step. An E-step never changes θ.")
+
+
+def phase_formulas(phase: str, covariance_type: str, reg_covar: float) -> None:
+    if phase == "init":
+        st.latex(INIT_LATEX)
+    elif phase == "E":
+        st.latex(E_STEP_LATEX)
+    else:
+        st.latex(M_STEP_LATEX["weights"])
+        st.latex(M_STEP_LATEX[covariance_type] + (r" \;+\; \varepsilon I" if reg_covar else ""))
+    st.latex(DECOMPOSITION_LATEX)
+
+
+def point_inspector(history, cursor: int) -> None:
+    """Responsibilities of one point for every component, with the numbers behind them."""
+    point = st.number_input(
+        "Point number (or click a point in the plot)", 0, len(history.X) - 1, key="point"
+    )
+    x = ", ".join(f"{v:.4f}" for v in history.X[point])
+    rows = point_breakdown(history, cursor, int(point))
+    st.markdown(f"Point **{point}** at ({x})")
+    frame = pd.DataFrame(rows).set_index("component")
+    st.dataframe(frame.style.format("{:.4g}"), width="stretch", key="point_table")
+    if "π · N" in frame:
+        total = frame["π · N"].sum()
+        st.caption(
+            f"Responsibility = (π · N) / Σⱼ πⱼ Nⱼ, with Σⱼ πⱼ Nⱼ = {total:.4g} = p(x). "
+            "After an M-step these use the previous θ: the M-step does not change q."
+        )
+    else:
+        st.caption("At the initial state q is uniform: no E-step has looked at the data yet.")
+
+
+def downloads(history, figure) -> None:
+    """The run as JSON and CSV, the shown figure as standalone HTML (built only on click)."""
+    left, middle, right = st.columns(3)
+    left.download_button(
+        "History (JSON)",
+        data=history.to_json,
+        file_name="em_history.json",
+        mime="application/json",
+        on_click="ignore",
+        key="dl_json",
+        width="stretch",
+    )
+    middle.download_button(
+        "History (CSV)",
+        data=history.to_csv,
+        file_name="em_history.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="dl_csv",
+        width="stretch",
+    )
+    right.download_button(
+        "Figure (HTML)",
+        data=lambda: figure.to_html(include_plotlyjs=True),
+        file_name="em_step.html",
+        mime="text/html",
+        on_click="ignore",
+        key="dl_html",
+        width="stretch",
+    )

@@ -1,0 +1,62 @@
+"""Step through EM: watch a Gaussian mixture learn, half-step by half-step."""
+
+import streamlit as st
+
+from emviz.analysis.explain import describe_step
+from emviz.plots.mixture import plot_log_likelihood_trace, plot_mixture
+from emviz.ui.cache import animation_figure, fit
+from emviz.ui.panels import downloads, parameter_table, phase_formulas, point_inspector
+from emviz.ui.pickers import data_picker, model_picker
+from emviz.ui.stepper import stepper_controls
+
+st.title("Step through EM")
+st.caption(
+    "Each E-step recomputes the responsibilities (colours); each M-step moves the "
+    "Gaussians (ellipses: 1σ solid, 2σ dotted). Step, scrub, or play the whole run."
+)
+
+source, X = data_picker()
+settings = model_picker()
+history, error = fit(source, settings)
+if history is None:
+    st.error(f"Cannot start EM with these settings: {error}")
+    st.stop()
+
+
+def _apply_chart_selection() -> None:
+    """A click on a data point in the chart picks it for the inspector."""
+    points = st.session_state.get("main_chart", {}).get("selection", {}).get("points", [])
+    picked = [p["point_index"] for p in points if p.get("curve_number") == 0]
+    if picked:
+        st.session_state["point"] = int(picked[0])
+
+
+@st.fragment
+def step_view():
+    cursor = stepper_controls(history, (source, settings))
+    left, right = st.columns([3, 2], gap="medium")
+    figure = plot_mixture(history, cursor, selected=st.session_state.get("point"))
+    with left, st.container(key="main-chart"):
+        st.plotly_chart(
+            figure, key="main_chart", on_select=_apply_chart_selection, selection_mode="points"
+        )
+    with right:
+        st.plotly_chart(plot_log_likelihood_trace(history, cursor), key="ll_chart")
+        st.info(describe_step(history, cursor))
+        parameter_table(history, cursor)
+    formulas, inspector = st.columns([1, 1], gap="medium")
+    with formulas:
+        st.subheader("This half-step's formulas")
+        phase_formulas(history[cursor].phase, settings.covariance_type, settings.reg_covar)
+    with inspector:
+        st.subheader("Why does a point get its colour?")
+        point_inspector(history, cursor)
+    downloads(history, figure)
+
+
+step_view()
+
+st.subheader("Play the whole run")
+st.caption("Plays in your browser from the recorded steps: no waiting for the server.")
+with st.container(key="play-animation"):
+    st.plotly_chart(animation_figure(source, settings), key="play_chart")

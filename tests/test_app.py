@@ -1,0 +1,158 @@
+"""AppTest: every page runs; the step page's presets, buttons and scrubber drive the figure."""
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from emviz import GaussianMixture, run_em
+from emviz.data import load_preset, preset_names
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+STEP_PAGE = "pages/step_through.py"
+
+
+def _decode(value):
+    """Plotly's JSON arrays: plain lists, or {'dtype', 'bdata'} base64-encoded binary."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        return array.reshape(value["shape"]) if "shape" in value else array
+    return np.asarray(value)
+
+
+def _figure(at, index=0):
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def _status(at):
+    return next(m.value for m in at.markdown if m.value.startswith("**Step "))
+
+
+def _open(page=STEP_PAGE):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_app_starts_on_the_landing_page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Watch the EM algorithm work"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs(page):
+    at = _open(page)
+    assert not at.error
+
+
+def _reference_history(preset="Well-separated blobs", n=500, k=2):
+    X = load_preset(preset, n_samples=n, seed=0)
+    return run_em(GaussianMixture(k), X, "kmeans++", max_iter=100, tol=1e-6, seed=0)
+
+
+def _ellipse_check(figure, params, k):
+    """The 1σ ring of component k in the figure lies at Mahalanobis radius 1 under params."""
+    ring = figure["data"][2 + 3 * k]
+    xy = np.column_stack([_decode(ring["x"]), _decode(ring["y"])])
+    diff = xy - params.means[k]
+    radii = np.einsum("ni,ij,nj->n", diff, np.linalg.inv(params.covariances[k]), diff)
+    np.testing.assert_allclose(radii, 1.0, rtol=1e-6)
+
+
+def test_buttons_move_the_shown_step():
+    at = _open()
+    reference = _reference_history()
+    last = len(reference) - 1
+    assert _status(at).startswith(f"**Step 0 of {last}**")
+    sequence = [
+        ("E-step", 1),
+        ("M-step", 2),
+        ("Full iteration", 4),
+        ("Back", 3),
+        ("Full iteration", 4),
+        ("Run to convergence", last),
+        ("Reset", 0),
+    ]
+    for label, expected in sequence:
+        at.button(key=f"step_{label}").click().run()
+        assert not at.exception
+        assert _status(at).startswith(f"**Step {expected} of {last}**"), label
+        figure = _figure(at)
+        assert figure["layout"]["title"]["text"].startswith(f"Step {expected} ")
+        _ellipse_check(figure, reference[expected].params, k=1)
+    assert at.button(key="step_M-step").disabled  # at the initial state the next is an E-step
+    assert at.button(key="step_Back").disabled
+
+
+def test_scrubber_shows_any_step_without_rerunning_em():
+    at = _open()
+    reference = _reference_history()
+    at.slider(key="cursor").set_value(5).run()
+    assert _status(at).startswith("**Step 5 of")
+    figure = _figure(at)
+    _ellipse_check(figure, reference[5].params, k=0)
+    colours = figure["data"][0]["marker"]["color"]
+    assert len(colours) == 500
+    log_likelihood = _figure(at, 1)
+    shown = next(t for t in log_likelihood["data"] if t.get("name") == "shown step")
+    assert _decode(shown["y"])[0] == pytest.approx(reference[5].log_likelihood, rel=1e-12)
+
+
+@pytest.mark.parametrize("preset", preset_names())
+def test_every_preset_draws_its_data(preset):
+    at = _open()
+    at.selectbox(key="data_choice").set_value(preset).run()
+    assert not at.exception and not at.error
+    figure = _figure(at)
+    X = load_preset(preset, n_samples=500, seed=0)
+    if X.shape[1] == 1:
+        histogram = figure["data"][0]
+        assert histogram["type"] == "histogram"
+        np.testing.assert_allclose(np.sort(_decode(histogram["x"])), np.sort(X[:, 0]))
+    else:
+        points = figure["data"][0]
+        np.testing.assert_allclose(_decode(points["x"]), X[:, 0])
+        np.testing.assert_allclose(_decode(points["y"]), X[:, 1])
+    animation = _figure(at, 2)
+    assert len(animation["frames"]) >= 3
+
+
+def test_model_settings_change_the_run():
+    at = _open()
+    at.slider(key="model_k").set_value(3).run()
+    at.selectbox(key="model_cov").set_value("spherical").run()
+    at.button(key="step_Run to convergence").click().run()
+    figure = _figure(at)
+    means = [t for t in figure["data"] if t.get("name", "").startswith("component ")]
+    assert len(means) == 3
+    reference = run_em(
+        GaussianMixture(3, "spherical"),
+        load_preset("Well-separated blobs", n_samples=500, seed=0),
+        "kmeans++",
+        max_iter=100,
+        tol=1e-6,
+        seed=0,
+    )
+    np.testing.assert_allclose(
+        [(_decode(m["x"])[0], _decode(m["y"])[0]) for m in means],
+        reference.final_params.means,
+        rtol=1e-9,
+    )
+
+
+def test_point_inspector_shows_bayes_rule():
+    at = _open()
+    at.button(key="step_Full iteration").click().run()
+    at.number_input(key="point").set_value(17).run()
+    table = at.dataframe[1].value  # [0] is the parameter table
+    products = table["π · N"].to_numpy()
+    np.testing.assert_allclose(table["responsibility"], products / products.sum(), rtol=1e-9)

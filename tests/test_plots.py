@@ -1,0 +1,158 @@
+"""Figures carry the right data: colours from responsibilities, ellipses at the right radius."""
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from emviz import GaussianMixture, run_em
+from emviz.analysis.explain import describe_step, parameter_changes, point_breakdown
+from emviz.plots.mixture import (
+    make_em_animation,
+    plot_log_likelihood_trace,
+    plot_mixture_1d,
+    plot_mixture_2d,
+)
+from emviz.plots.palette import COMPONENT_COLOURS, mixed_colours
+from emviz.stepper import target_step
+
+
+@pytest.fixture
+def history(three_blobs):
+    return run_em(GaussianMixture(3), three_blobs, "kmeans++", max_iter=6, tol=0, seed=1)
+
+
+@pytest.fixture
+def history_1d():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(-2, 0.7, 150), rng.normal(2, 1.0, 250)])[:, None]
+    return run_em(GaussianMixture(2), X, "random_from_data", max_iter=5, tol=0, seed=0)
+
+
+def _rgb(text):
+    return np.array([int(v) for v in text[4:-1].split(",")])
+
+
+def test_mixed_colours_are_responsibility_weighted():
+    resp = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    colours = mixed_colours(resp)
+    blue, vermillion = (
+        np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)]) for c in COMPONENT_COLOURS[:2]
+    )
+    np.testing.assert_array_equal(_rgb(colours[0]), blue)
+    np.testing.assert_array_equal(_rgb(colours[1]), vermillion)
+    np.testing.assert_allclose(_rgb(colours[2]), (blue + vermillion) / 2, atol=0.51)
+
+
+def test_2d_figure_points_ellipses_and_means(history):
+    index = 4
+    fig = plot_mixture_2d(history, index, selected=7)
+    params = history[index].params
+    assert len(fig.data) == 1 + 3 * 3 + 1
+    assert list(fig.data[0].marker.color) == mixed_colours(history.responsibilities(index))
+    for k in range(3):
+        two_sigma, one_sigma, mean = fig.data[1 + 3 * k : 4 + 3 * k]
+        precision = np.linalg.inv(params.covariances[k])
+        for ring, radius in ((two_sigma, 2.0), (one_sigma, 1.0)):
+            diff = np.column_stack([ring.x, ring.y]) - params.means[k]
+            mahalanobis = np.einsum("ni,ij,nj->n", diff, precision, diff)
+            np.testing.assert_allclose(mahalanobis, radius**2, rtol=1e-9)
+        assert (mean.x[0], mean.y[0]) == tuple(params.means[k])
+        assert f"{params.weights[k]:.3f}" in mean.name
+    selected = fig.data[-1]
+    assert (selected.x[0], selected.y[0]) == tuple(history.X[7])
+
+
+def test_1d_figure_densities_and_strip(history_1d):
+    index = 5
+    fig = plot_mixture_1d(history_1d, index)
+    histogram, c1, c2, mixture, s1, s2, rug = fig.data
+    assert histogram.type == "histogram"
+    np.testing.assert_allclose(np.add(c1.y, c2.y), mixture.y, rtol=1e-12)
+    np.testing.assert_allclose(np.add(s1.y, s2.y), 1.0, rtol=1e-12)
+    params = history_1d[index].params
+    peak = params.weights[0] / np.sqrt(2 * np.pi * params.covariances[0, 0, 0])
+    assert max(c1.y) == pytest.approx(peak, rel=1e-3)
+    assert s1.xaxis == "x2" and c1.xaxis == "x"
+
+
+def test_animation_has_a_frame_per_step(history):
+    fig = make_em_animation(history)
+    as_dict = fig.to_dict()
+    go.Figure(as_dict)  # full plotly validation of every frame (skipped when building)
+    frames = as_dict["frames"]
+    assert [f["name"] for f in frames] == [str(i) for i in range(len(history))]
+    assert list(frames[3]["data"][0]["marker"]["color"]) == mixed_colours(
+        history.responsibilities(3)
+    )
+    assert frames[3]["layout"]["title"]["text"].startswith("Step 3 ")
+    assert fig.layout.updatemenus[0].buttons[0].label == "▶ Play"
+    assert len(fig.layout.sliders[0].steps) == len(history)
+
+
+def test_animation_of_a_1d_run_is_valid(history_1d):
+    as_dict = make_em_animation(history_1d).to_dict()
+    go.Figure(as_dict)
+    assert len(as_dict["frames"]) == len(history_1d)
+    # frames leave the histogram (trace 0) alone and redraw the rest
+    assert as_dict["frames"][0]["traces"] == list(range(1, 1 + len(as_dict["frames"][0]["data"])))
+
+
+def test_step_figures_are_valid_plotly(history, history_1d):
+    for fig in (plot_mixture_2d(history, 3, selected=2), plot_mixture_1d(history_1d, 4)):
+        go.Figure(fig.to_dict())
+
+
+def test_animation_thins_long_runs(three_blobs):
+    long_run = run_em(GaussianMixture(2), three_blobs, "kmeans++", max_iter=200, tol=0)
+    fig = make_em_animation(long_run, max_frames=50)
+    names = [int(f["name"]) for f in fig.to_dict()["frames"]]
+    assert len(names) <= 50 and names[0] == 0 and names[-1] == len(long_run) - 1
+
+
+def test_log_likelihood_trace_tells_phases_apart(history):
+    fig = plot_log_likelihood_trace(history, 3)
+    by_name = {trace.name: trace for trace in fig.data}
+    e_trace = by_name["ℓ after E-step"]
+    expected = [s.log_likelihood for s in history.steps if s.phase == "E"]
+    np.testing.assert_array_equal(e_trace.y, expected)
+    assert by_name["shown step"].y[0] == history[3].log_likelihood
+
+
+def test_stepper_targets(history):
+    last = len(history) - 1
+    assert target_step(history, 0, "E-step") == 1
+    assert target_step(history, 0, "M-step") is None
+    assert target_step(history, 1, "M-step") == 2
+    assert target_step(history, 0, "Full iteration") == 2
+    assert target_step(history, 1, "Full iteration") == 2
+    assert target_step(history, 3, "Back") == 2
+    assert target_step(history, 0, "Back") is None
+    assert target_step(history, 5, "Reset") == 0
+    assert target_step(history, 0, "Run to convergence") == last
+    assert target_step(history, last, "Full iteration") is None
+
+
+def test_m_step_sentence_quotes_the_moved_mean(history):
+    text = describe_step(history, 2)
+    moves = np.linalg.norm(history[2].params.means - history[1].params.means, axis=1)
+    k = int(np.argmax(moves))
+    assert text.startswith("M-step")
+    assert f"component {k + 1}'s mean moved from" in text
+    assert "({:.3f}, {:.3f})".format(*history[2].params.means[k]) in text
+
+
+def test_parameter_changes_flags_only_m_steps(history):
+    _, changed_e = parameter_changes(history, 3)
+    _, changed_m = parameter_changes(history, 4)
+    assert not any(any(row.values()) for row in changed_e)
+    assert all(row["weight π"] for row in changed_m)
+
+
+def test_point_breakdown_is_bayes_rule(history):
+    rows = point_breakdown(history, 4, point=11)
+    products = np.array([r["π · N"] for r in rows])
+    np.testing.assert_allclose(
+        [r["responsibility"] for r in rows], products / products.sum(), rtol=1e-9
+    )
+    # after the M-step at index 4, q was computed from θ at index 3
+    assert rows[0]["weight π"] == history[3].params.weights[0]
