@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from emviz import GaussianMixture, run_em
-from emviz.data import load_preset, preset_names
+from emviz.data import PRESETS, load_preset, preset_names
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
@@ -54,7 +54,7 @@ def test_every_page_runs(page):
     assert not at.error
 
 
-def _reference_history(preset="Well-separated blobs", n=500, k=2):
+def _reference_history(preset="Well-separated blobs", n=500, k=3):
     X = load_preset(preset, n_samples=n, seed=0)
     return run_em(GaussianMixture(k), X, "kmeans++", max_iter=100, tol=1e-6, seed=0)
 
@@ -112,6 +112,7 @@ def test_every_preset_draws_its_data(preset):
     at = _open()
     at.selectbox(key="data_choice").set_value(preset).run()
     assert not at.exception and not at.error
+    assert at.slider(key="model_k").value == PRESETS[preset].n_components
     figure = _figure(at)
     X = load_preset(preset, n_samples=500, seed=0)
     if X.shape[1] == 1:
@@ -128,14 +129,14 @@ def test_every_preset_draws_its_data(preset):
 
 def test_model_settings_change_the_run():
     at = _open()
-    at.slider(key="model_k").set_value(3).run()
+    at.slider(key="model_k").set_value(4).run()
     at.selectbox(key="model_cov").set_value("spherical").run()
     at.button(key="step_Run to convergence").click().run()
     figure = _figure(at)
     means = [t for t in figure["data"] if t.get("name", "").startswith("component ")]
-    assert len(means) == 3
+    assert len(means) == 4
     reference = run_em(
-        GaussianMixture(3, "spherical"),
+        GaussianMixture(4, "spherical"),
         load_preset("Well-separated blobs", n_samples=500, seed=0),
         "kmeans++",
         max_iter=100,

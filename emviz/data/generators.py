@@ -332,7 +332,7 @@ PRESETS: dict[str, Preset] = {
         n_features=2,
         default_n_samples=500,
         generated=True,
-        factory=_blobs_factory(separation=5.0),
+        factory=_blobs_factory(separation=7.0),
     ),
     "Elongated clusters": Preset(
         "Three stretched, tilted clusters: round (spherical) covariances cannot fit them.",

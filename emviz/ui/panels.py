@@ -32,8 +32,11 @@ DECOMPOSITION_LATEX = (
 def parameter_table(history, cursor: int) -> None:
     """The shown step's parameters; cells changed by this half-step are highlighted."""
     rows, changed = parameter_changes(history, cursor)
-    frame = pd.DataFrame(rows).set_index("component")
-    mask = pd.DataFrame(changed, index=frame.index).drop(columns="component")
+    # parameters as rows, components as columns: stays narrow for any dimension and K <= 8
+    frame = pd.DataFrame(rows).set_index("component").T
+    mask = pd.DataFrame(changed).drop(columns="component").T
+    frame.columns = mask.columns = [f"component {k}" for k in frame.columns]
+    mask.index = frame.index
     styled = frame.style.apply(
         lambda _: mask.apply(lambda col: col.map(lambda c: _CHANGED_STYLE if c else "")),
         axis=None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from emviz.data import DataError, preset_is_generated, preset_names
+from emviz.data import PRESETS, DataError, preset_is_generated, preset_names
 from emviz.ui.cache import DataSource, ModelSettings, load_data, upload_columns
 
 UPLOAD = "Upload a CSV file"
@@ -50,7 +50,11 @@ def data_picker() -> tuple[DataSource, object]:
     _apply_query_params()
     sidebar = st.sidebar
     sidebar.header("Data")
-    choice = sidebar.selectbox("Data set", [*preset_names(), UPLOAD], key="data_choice")
+    choice = sidebar.selectbox(
+        "Data set", [*preset_names(), UPLOAD], key="data_choice", on_change=_suggest_components
+    )
+    if choice in PRESETS:
+        sidebar.caption(PRESETS[choice].description)
     if choice == UPLOAD:
         source, raw = _upload_source(sidebar)
     else:
@@ -71,6 +75,18 @@ def data_picker() -> tuple[DataSource, object]:
         X = load_data(fallback)
     sidebar.caption(f"Still showing the previous data: {fallback.label()}.")
     return fallback, X
+
+
+def _suggest_components() -> None:
+    """A new preset starts with its own number of clusters as K (the user can change it)."""
+    preset = PRESETS.get(st.session_state.get("data_choice"))
+    if preset is not None:
+        st.session_state["model_k"] = preset.n_components
+
+
+def _default_components() -> int:
+    preset = PRESETS.get(st.session_state.get("data_choice"))
+    return preset.n_components if preset is not None else 2
 
 
 def _preset_source(sidebar, name: str) -> DataSource:
@@ -111,7 +127,9 @@ def model_picker() -> ModelSettings:
     """Sidebar model controls: K, covariance type, initialisation, reg_covar, tol, max_iter."""
     sidebar = st.sidebar
     sidebar.header("Model")
-    n_components = sidebar.slider("Components K", 1, 8, 2, key="model_k")
+    if "model_k" not in st.session_state:
+        st.session_state["model_k"] = _default_components()
+    n_components = sidebar.slider("Components K", 1, 8, key="model_k")
     covariance_type = sidebar.selectbox(
         "Covariance type", ["full", "diag", "spherical", "tied"], key="model_cov"
     )
