@@ -1,0 +1,171 @@
+"""Every page renders without an exception; the "Step through EM" page steps and plays.
+
+The step page's contract (pages/step_through.py, url_path "step-through"): buttons labelled
+exactly "E-step", "M-step", "Full iteration", "Run to convergence", "Back", "Reset"; the text
+"Step <i> of <n>" inside the container with class st-key-step-status; the main chart inside
+st-key-main-chart; a Plotly figure with frames, a "▶ Play" updatemenu button and a slider inside
+st-key-play-animation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from .harness import (
+    MAIN_CHART,
+    PLAY_ANIMATION,
+    STEP_BUTTONS,
+    WebSocketSent,
+    assert_no_exception,
+    click_and_wait,
+    goto,
+    mark_chart,
+    nav_links,
+    page_not_found,
+    play_button,
+    plotly_slider_active,
+    plotly_slider_steps,
+    read_step,
+    screenshot,
+    step_button,
+    wait_for_chart_rerender,
+    wait_for_plotly,
+    wait_for_step,
+)
+
+pytestmark = pytest.mark.browser
+
+LANDING_TITLE = "What is EM?"  # the only page without a Plotly chart
+STEP_TITLE = "Step through EM"
+STEP_PATH = "step-through"
+
+
+def test_every_page_renders(page, server):
+    goto(page, server)
+    assert_no_exception(page)
+    pages = nav_links(page) or [(LANDING_TITLE, server + "/")]  # one page: no navigation shown
+    failures = []
+    for title, href in pages:
+        try:
+            goto(page, href)
+            assert_no_exception(page)
+            dialog = page_not_found(page)
+            assert dialog is None, f"shows the dialog {dialog!r}"
+            current = page.locator('[data-testid="stSidebarNavLink"][aria-current="page"] [label]')
+            if current.count():
+                shown = current.first.get_attribute("label")
+                assert shown == title, f"navigation highlights {shown!r}, expected {title!r}"
+            if title != LANDING_TITLE:
+                try:
+                    wait_for_plotly(page, timeout=20_000)
+                except Exception as exc:
+                    raise AssertionError(
+                        "no rendered Plotly chart (.js-plotly-plot .main-svg)"
+                    ) from exc
+                assert_no_exception(page)
+        except Exception as exc:  # check every page, report them all
+            failures.append(f"{title} ({href}): {type(exc).__name__}: {exc}")
+        finally:
+            with contextlib.suppress(Exception):
+                screenshot(page, f"page-{title}")
+    if failures:
+        pytest.fail(f"{len(failures)} of {len(pages)} pages failed:\n" + "\n".join(failures), False)
+
+
+def open_step_page(page, base_url: str, query: str = "") -> tuple[int, int]:
+    """Open the step page and return the shown (step, n); fail clearly if the page is missing."""
+    goto(page, f"{base_url}/{STEP_PATH}{query}")
+    assert_no_exception(page)
+    links = nav_links(page)
+    dialog = page_not_found(page)
+    if dialog or not any(
+        t == STEP_TITLE or h.rstrip("/").endswith("/" + STEP_PATH) for t, h in links
+    ):
+        pytest.fail(
+            f"The {STEP_TITLE!r} page (pages/step_through.py, url_path {STEP_PATH!r}) did not "
+            f"open: dialog {dialog!r}; navigation {links}",
+            pytrace=False,
+        )
+    try:
+        page.wait_for_function("() => window.__emviz.step() !== null", timeout=15_000)
+    except Exception:
+        pytest.fail(
+            f"{page.url}: no 'Step <i> of <n>' text inside .st-key-step-status", pytrace=False
+        )
+    return read_step(page)
+
+
+def press(page, label: str, expected: int | None) -> tuple[int, int]:
+    """Click a step button; wait for the rerun, the new step text and the re-drawn main chart."""
+    before = read_step(page)[0]
+    mark_chart(page, MAIN_CHART)
+    click_and_wait(page, step_button(page, label))
+    try:
+        shown = wait_for_step(page, expected, previous=before, timeout=15_000)
+    except Exception:
+        raise AssertionError(
+            f"after {label!r} from step {before}: expected step "
+            f"{'n' if expected is None else expected}, the page shows {read_step(page)}"
+        ) from None
+    wait_for_plotly(page, MAIN_CHART)
+    if shown[0] != before:  # an unchanged figure need not be redrawn
+        try:
+            wait_for_chart_rerender(page, MAIN_CHART, timeout=15_000)
+        except Exception:
+            raise AssertionError(
+                f"after {label!r} the main chart ({MAIN_CHART}) was not redrawn"
+            ) from None
+    assert_no_exception(page)
+    return shown
+
+
+def test_step_buttons_move_through_the_run(page, server):
+    open_step_page(page, server)
+    for label in STEP_BUTTONS:
+        assert step_button(page, label).count() == 1, f"expected one {label!r} button"
+    if step_button(page, "Reset").is_enabled():
+        press(page, "Reset", 0)
+    step, n = read_step(page)
+    assert step == 0, f"after Reset the page shows step {step} of {n}"
+    assert n >= 5, f"the default run has only {n} half-steps; the test needs at least 5"
+    wait_for_plotly(page, MAIN_CHART)
+    assert step_button(page, "M-step").is_disabled(), "M-step enabled though E-step comes next"
+
+    assert press(page, "E-step", 1) == (1, n)
+    assert step_button(page, "E-step").is_disabled(), "E-step enabled though M-step comes next"
+    assert press(page, "M-step", 2) == (2, n)
+    assert press(page, "Full iteration", 4) == (4, n)
+    assert press(page, "Back", 3) == (3, n)
+    assert press(page, "Run to convergence", None) == (n, n)
+    screenshot(page, "step-through-after-sequence")
+
+
+def test_play_runs_in_the_browser(page, server):
+    sent = WebSocketSent(page)  # before the page connects
+    open_step_page(page, server)
+    wait_for_plotly(page, PLAY_ANIMATION)
+    start = plotly_slider_active(page)
+    steps = plotly_slider_steps(page)
+    assert start is not None, f"no Plotly slider in {PLAY_ANIMATION}"
+    assert steps - 1 - start >= 3, (
+        f"slider at {start} of {steps} steps: too few frames left to play"
+    )
+    button = play_button(page)
+    assert button.count() == 1, f"no updatemenu button with 'Play' in {PLAY_ANIMATION}"
+    button.scroll_into_view_if_needed()
+    page.wait_for_timeout(200)
+    sent.reset()
+
+    button.click()
+    page.wait_for_timeout(1500)
+    active = plotly_slider_active(page)
+    frames_sent = sent.count
+    screenshot(page, "step-through-playing")
+    assert active - start >= 3, f"slider went from {start} to {active} in 1.5 s of Play"
+    assert frames_sent == 0, (
+        f"the browser sent {frames_sent} websocket message(s) to the server while playing "
+        f"(sizes {sent.frames[:10]}): playback must not rerun the script"
+    )
+    assert_no_exception(page)
