@@ -12,7 +12,7 @@ from emviz.ui.stepper import stepper_controls
 st.title("Step through EM")
 st.caption(
     "Each E-step recomputes the responsibilities (colours); each M-step moves the "
-    "Gaussians (ellipses: 1σ solid, 2σ dotted). Step, scrub, or play the whole run."
+    "Gaussians (ellipses at 1σ and 2σ, × at each mean). Step, scrub, or play the whole run."
 )
 
 source, X = data_picker()

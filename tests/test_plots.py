@@ -47,17 +47,21 @@ def test_2d_figure_points_ellipses_and_means(history):
     index = 4
     fig = plot_mixture_2d(history, index, selected=7)
     params = history[index].params
-    assert len(fig.data) == 1 + 3 * 3 + 1
+    assert len(fig.data) == 1 + 3 + 1 + 1
     assert list(fig.data[0].marker.color) == mixed_colours(history.responsibilities(index))
+    means = fig.data[4]
     for k in range(3):
-        two_sigma, one_sigma, mean = fig.data[1 + 3 * k : 4 + 3 * k]
+        rings = fig.data[1 + k]
+        xy = np.column_stack([rings.x, rings.y])
+        gap = np.flatnonzero(np.isnan(xy[:, 0]))[0]
         precision = np.linalg.inv(params.covariances[k])
-        for ring, radius in ((two_sigma, 2.0), (one_sigma, 1.0)):
-            diff = np.column_stack([ring.x, ring.y]) - params.means[k]
+        for ring, radius in ((xy[:gap], 1.0), (xy[gap + 1 :], 2.0)):
+            diff = ring - params.means[k]
             mahalanobis = np.einsum("ni,ij,nj->n", diff, precision, diff)
             np.testing.assert_allclose(mahalanobis, radius**2, rtol=1e-9)
-        assert (mean.x[0], mean.y[0]) == tuple(params.means[k])
-        assert f"{params.weights[k]:.3f}" in mean.name
+        assert (means.x[k], means.y[k]) == tuple(params.means[k])
+        assert f"{params.weights[k]:.3f}" in rings.name
+        assert means.text[k] == f"π{k + 1}={params.weights[k]:.2f}"
     selected = fig.data[-1]
     assert (selected.x[0], selected.y[0]) == tuple(history.X[7])
 
@@ -84,7 +88,8 @@ def test_animation_has_a_frame_per_step(history):
     assert list(frames[3]["data"][0]["marker"]["color"]) == mixed_colours(
         history.responsibilities(3)
     )
-    assert frames[3]["layout"]["title"]["text"].startswith("Step 3 ")
+    assert fig.layout.sliders[0].steps[3].label == "3 E"
+    assert fig.layout.updatemenus[0].buttons[0].args[1]["frame"]["redraw"] is False
     assert fig.layout.updatemenus[0].buttons[0].label == "▶ Play"
     assert len(fig.layout.sliders[0].steps) == len(history)
 

@@ -115,7 +115,7 @@ def _upload_source(sidebar):
         columns,
         default=columns[:2],
         max_selections=2,
-        key="data_columns",
+        key=f"data_columns_{uploaded.file_id}",  # per file, so a new file starts fresh
     )
     if not picked:
         sidebar.warning("Pick one or two columns.")

@@ -169,3 +169,52 @@ def test_play_runs_in_the_browser(page, server):
         f"(sizes {sent.frames[:10]}): playback must not rerun the script"
     )
     assert_no_exception(page)
+
+
+def _main_chart_points(page) -> int:
+    return page.evaluate(
+        f"() => document.querySelector('{MAIN_CHART} .js-plotly-plot')._fullData[0].x.length"
+    )
+
+
+def _upload(page, name: str, content: bytes) -> None:
+    chooser = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    chooser.set_input_files({"name": name, "mimeType": "text/csv", "buffer": content})
+    page.wait_for_timeout(300)
+    wait_for_plotly_or_error(page)
+
+
+def wait_for_plotly_or_error(page) -> None:
+    from .harness import wait_for_script_done
+
+    wait_for_script_done(page)
+
+
+def test_csv_upload_good_and_bad(page, server, tmp_path):
+    """A bad file shows its DataError message and keeps the previous data; a good one is used."""
+    open_step_page(page, server, "?preset=faithful")
+    assert _main_chart_points(page) == 272
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name="Upload a CSV file").click()
+    wait_for_plotly_or_error(page)
+
+    _upload(page, "bad.csv", b"x,y\n1,2\nabc,3\n4,5\n")
+    error = page.locator('[data-testid="stSidebar"] [data-testid="stAlertContentError"]')
+    error.first.wait_for(timeout=15_000)
+    assert 'non-numeric value "abc"' in error.first.inner_text()
+    assert_no_exception(page)
+    assert _main_chart_points(page) == 272, "the previous data (Old Faithful) stays on screen"
+    screenshot(page, "step-through-bad-upload")
+
+    rows = "\n".join(f"{i * 0.5},{(i % 7) * 1.5}" for i in range(40))
+    _upload(page, "good.csv", f"a,b\n{rows}\n".encode())
+    page.wait_for_function(
+        f"() => document.querySelector('{MAIN_CHART} .js-plotly-plot')"
+        "?._fullData[0].x.length === 40",
+        timeout=15_000,
+    )
+    assert_no_exception(page)
+    assert (
+        page.locator('[data-testid="stSidebar"] [data-testid="stAlertContentError"]').count() == 0
+    )
+    screenshot(page, "step-through-good-upload")
