@@ -29,7 +29,7 @@ def history_1d():
 
 
 def _rgb(text):
-    return np.array([int(v) for v in text[4:-1].split(",")])
+    return np.array([int(text[i : i + 2], 16) for i in (1, 3, 5)])
 
 
 def test_mixed_colours_are_responsibility_weighted():

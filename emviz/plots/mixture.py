@@ -311,7 +311,7 @@ def plot_mixture(history, index: int, *, selected: int | None = None) -> go.Figu
 # ---- animation ----
 
 
-def animation_steps(history, max_frames: int = 300) -> list[int]:
+def animation_steps(history, max_frames: int = 200) -> list[int]:
     """Step indices used as frames: all of them, or evenly thinned (always first and last)."""
     n_steps = len(history)
     if n_steps <= max_frames:
@@ -319,7 +319,7 @@ def animation_steps(history, max_frames: int = 300) -> list[int]:
     return sorted(set(np.linspace(0, n_steps - 1, max_frames).round().astype(int).tolist()))
 
 
-def make_em_animation(history, *, max_frames: int = 300, frame_ms: int = 60) -> go.Figure:
+def make_em_animation(history, *, max_frames: int = 200, frame_ms: int = 30) -> go.Figure:
     """The whole recorded run as Plotly animation frames, with Play/Pause and a step slider.
 
     Playback runs entirely in the browser: no server round trip per frame. 2-D frames restyle

@@ -33,8 +33,9 @@ def mixed_colours(resp: np.ndarray) -> list[str]:
 
     Returns
     -------
-    list of n_samples 'rgb(r,g,b)' strings (Bishop PRML Fig. 9.8 style).
+    list of n_samples '#rrggbb' strings (Bishop PRML Fig. 9.8 style); hex keeps the
+    animation's hundreds of frames small.
     """
     palette = np.array([_rgb(component_colour(k)) for k in range(resp.shape[1])])
     rgb = np.rint(resp @ palette).clip(0, 255).astype(int)
-    return [f"rgb({r},{g},{b})" for r, g, b in rgb]
+    return [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb]
