@@ -88,7 +88,7 @@ def chart_points(page) -> int | None:
     """Points in the main chart's first trace (the data), to check that n= was applied."""
     return page.evaluate(
         """(scope) => {
-             const gd = document.querySelector(scope + ' .js-plotly-plot');
+             const gd = window.__emviz.graph(scope);
              const t = gd && gd._fullData && gd._fullData[0];
              return t ? (t._length ?? (t.x ? t.x.length : null)) : null;
            }""",

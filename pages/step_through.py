@@ -5,6 +5,7 @@ import streamlit as st
 from emviz.analysis.explain import describe_step
 from emviz.plots.mixture import plot_log_likelihood_trace, plot_mixture
 from emviz.ui.cache import animation_figure, fit
+from emviz.ui.live_chart import live_chart
 from emviz.ui.panels import downloads, parameter_table, phase_formulas, point_inspector
 from emviz.ui.pickers import data_picker, model_picker
 from emviz.ui.stepper import stepper_controls
@@ -23,12 +24,11 @@ if history is None:
     st.stop()
 
 
-def _apply_chart_selection() -> None:
+def _apply_chart_click() -> None:
     """A click on a data point in the chart picks it for the inspector."""
-    points = st.session_state.get("main_chart", {}).get("selection", {}).get("points", [])
-    picked = [p["point_index"] for p in points if p.get("curve_number") == 0]
-    if picked:
-        st.session_state["point"] = int(picked[0])
+    clicked = st.session_state.get("main_chart")
+    if clicked:
+        st.session_state["point"] = int(clicked["point"])
 
 
 @st.fragment
@@ -37,11 +37,9 @@ def step_view():
     left, right = st.columns([3, 2], gap="medium")
     figure = plot_mixture(history, cursor, selected=st.session_state.get("point"))
     with left, st.container(key="main-chart"):
-        st.plotly_chart(
-            figure, key="main_chart", on_select=_apply_chart_selection, selection_mode="points"
-        )
+        live_chart(figure, key="main_chart", step=cursor, on_change=_apply_chart_click)
     with right:
-        st.plotly_chart(plot_log_likelihood_trace(history, cursor), key="ll_chart")
+        live_chart(plot_log_likelihood_trace(history, cursor), key="ll_chart", step=cursor)
         st.info(describe_step(history, cursor))
         parameter_table(history, cursor)
     formulas, inspector = st.columns([1, 1], gap="medium")

@@ -24,8 +24,16 @@ def _decode(value):
     return np.asarray(value)
 
 
-def _figure(at, index=0):
-    return json.loads(at.get("plotly_chart")[index].proto.spec)
+def _figure(at, key="main_chart"):
+    """The figure a live chart (emviz.ui.live_chart) was given, by its widget key."""
+    for element in at.get("component_instance"):
+        if element.proto.id.endswith(f"-{key}"):
+            return json.loads(json.loads(element.proto.json_args)["spec"])
+    raise AssertionError(f"no live chart with key {key!r}")
+
+
+def _animation(at):
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
 
 
 def _status(at):
@@ -102,7 +110,7 @@ def test_scrubber_shows_any_step_without_rerunning_em():
     _ellipse_check(figure, reference[5].params, k=0)
     colours = figure["data"][0]["marker"]["color"]
     assert len(colours) == 500
-    log_likelihood = _figure(at, 1)
+    log_likelihood = _figure(at, "ll_chart")
     shown = next(t for t in log_likelihood["data"] if t.get("name") == "shown step")
     assert _decode(shown["y"])[0] == pytest.approx(reference[5].log_likelihood, rel=1e-12)
 
@@ -123,7 +131,7 @@ def test_every_preset_draws_its_data(preset):
         points = figure["data"][0]
         np.testing.assert_allclose(_decode(points["x"]), X[:, 0])
         np.testing.assert_allclose(_decode(points["y"]), X[:, 1])
-    animation = _figure(at, 2)
+    animation = _animation(at)
     assert len(animation["frames"]) >= 3
 
 
@@ -154,6 +162,6 @@ def test_point_inspector_shows_bayes_rule():
     at = _open()
     at.button(key="step_Full iteration").click().run()
     at.number_input(key="point").set_value(17).run()
-    table = at.dataframe[1].value  # [0] is the parameter table
+    table = at.table[1].value  # [0] is the parameter table
     products = table["π · N"].to_numpy()
     np.testing.assert_allclose(table["responsibility"], products / products.sum(), rtol=1e-9)

@@ -41,7 +41,7 @@ def parameter_table(history, cursor: int) -> None:
         lambda _: mask.apply(lambda col: col.map(lambda c: _CHANGED_STYLE if c else "")),
         axis=None,
     ).format(precision=4)
-    st.dataframe(styled, width="stretch", key="param_table")
+    st.table(styled)
     st.caption("Highlighted: changed by this half-step. An E-step never changes θ.")
 
 
@@ -65,7 +65,7 @@ def point_inspector(history, cursor: int) -> None:
     rows = point_breakdown(history, cursor, int(point))
     st.markdown(f"Point **{point}** at ({x})")
     frame = pd.DataFrame(rows).set_index("component")
-    st.dataframe(frame.style.format("{:.4g}"), width="stretch", key="point_table")
+    st.table(frame.style.format("{:.4g}"))
     if "π · N" in frame:
         total = frame["π · N"].sum()
         st.caption(

@@ -175,7 +175,17 @@ _TRACKER_JS = r"""
 
   // Chart re-render detection: mark the graph div now; later it counts as re-rendered if it was
   // replaced by another div, or Plotly emitted plotly_afterplot on it since.
-  s.graph = (scope) => document.querySelector(scope + ' .js-plotly-plot');
+  // A chart is either drawn by st.plotly_chart or inside a live chart's same-origin iframe
+  // (emviz/ui/live_chart), which keeps one Plotly graph across reruns.
+  s.graph = (scope) => {
+    const direct = document.querySelector(scope + ' .js-plotly-plot');
+    if (direct) return direct;
+    const frame = document.querySelector(scope + ' iframe');
+    try {
+      return frame && frame.contentDocument
+        ? frame.contentDocument.querySelector('.js-plotly-plot') : null;
+    } catch (e) { return null; }
+  };
   s.markChart = (scope) => {
     const gd = s.graph(scope);
     if (!gd) { s.charts[scope] = {gd: null, n: 0}; return false; }
@@ -186,7 +196,10 @@ _TRACKER_JS = r"""
     s.charts[scope] = {gd, n: gd.__emvizAfterplot.n};
     return true;
   };
-  s.chartRendered = (scope) => !!document.querySelector(scope + ' .js-plotly-plot .main-svg');
+  s.chartRendered = (scope) => {
+    const gd = s.graph(scope);
+    return !!(gd && gd.querySelector('.main-svg'));
+  };
   s.chartRerendered = (scope) => {
     const mark = s.charts[scope];
     const gd = s.graph(scope);
@@ -440,8 +453,16 @@ def assert_no_exception(page) -> None:
 
 
 def wait_for_plotly(page, scope: str = "", timeout: float = DEFAULT_TIMEOUT_MS):
-    """Wait until a Plotly chart inside `scope` (a CSS selector, '' = anywhere) has drawn."""
-    locator = page.locator(f"{scope} {PLOTLY_SVG}".strip()).first
+    """Wait until a Plotly chart inside `scope` (a CSS selector, '' = anywhere) has drawn,
+    whether drawn by st.plotly_chart or inside a live chart's iframe."""
+    if scope:
+        page.wait_for_function(
+            "(scope) => window.__emviz.chartRendered(scope)", arg=scope, timeout=timeout
+        )
+        return page.locator(scope).first
+    locator = page.locator(
+        f"{PLOTLY_SVG}, [data-testid='stCustomComponentV1'], iframe[title*='emviz_live_chart']"
+    ).first
     locator.wait_for(state="visible", timeout=timeout)
     return locator
 

@@ -172,9 +172,7 @@ def test_play_runs_in_the_browser(page, server):
 
 
 def _main_chart_points(page) -> int:
-    return page.evaluate(
-        f"() => document.querySelector('{MAIN_CHART} .js-plotly-plot')._fullData[0].x.length"
-    )
+    return page.evaluate(f"() => window.__emviz.graph('{MAIN_CHART}')._fullData[0].x.length")
 
 
 def _upload(page, name: str, content: bytes) -> None:
@@ -209,8 +207,7 @@ def test_csv_upload_good_and_bad(page, server, tmp_path):
     rows = "\n".join(f"{i * 0.5},{(i % 7) * 1.5}" for i in range(40))
     _upload(page, "good.csv", f"a,b\n{rows}\n".encode())
     page.wait_for_function(
-        f"() => document.querySelector('{MAIN_CHART} .js-plotly-plot')"
-        "?._fullData[0].x.length === 40",
+        f"() => window.__emviz.graph('{MAIN_CHART}')?._fullData[0].x.length === 40",
         timeout=15_000,
     )
     assert_no_exception(page)
@@ -218,3 +215,29 @@ def test_csv_upload_good_and_bad(page, server, tmp_path):
         page.locator('[data-testid="stSidebar"] [data-testid="stAlertContentError"]').count() == 0
     )
     screenshot(page, "step-through-good-upload")
+
+
+def test_clicking_a_point_opens_it_in_the_inspector(page, server):
+    open_step_page(page, server)
+    press(page, "Full iteration", 2)
+    frame = page.frame_locator(f"{MAIN_CHART} iframe")
+    points = frame.locator(".scatterlayer .trace").first.locator(".points path")
+    box = points.nth(7).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.wait_for_timeout(200)
+    page.mouse.click(x, y)
+    number = page.locator(".st-key-point input").first
+    page.wait_for_function(
+        "() => document.querySelector('.st-key-point input')?.value !== '0'", timeout=15_000
+    )
+    picked = int(number.input_value())
+    # Plotly picks the point under the cursor: point 7, or one drawn on the same spot
+    xy = page.evaluate(
+        f"(i) => {{ const t = window.__emviz.graph('{MAIN_CHART}')._fullData[0];"
+        " return [[t.x[i], t.y[i]], [t.x[7], t.y[7]]]; }",
+        picked,
+    )
+    assert xy[0] == pytest.approx(xy[1], abs=0.15), f"clicked point 7, inspector shows {picked}"
+    assert f"Point {picked} at" in page.inner_text("body")
+    assert_no_exception(page)
