@@ -154,9 +154,9 @@ def _layout_2d(history, title: str) -> dict:
             "scaleanchor": "x",
             "scaleratio": 1,
         },
-        "legend": {"orientation": "h", "y": -0.12, "x": 0},
+        "legend": {"orientation": "h", "y": -0.16, "x": 0},
         "margin": {"l": 50, "r": 10, "t": 50, "b": 40},
-        "height": 560,
+        "height": 580,
         "plot_bgcolor": "white",
         "uirevision": "keep-zoom",
     }

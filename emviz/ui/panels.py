@@ -65,6 +65,7 @@ def point_inspector(history, cursor: int) -> None:
     rows = point_breakdown(history, cursor, int(point))
     st.markdown(f"Point **{point}** at ({x})")
     frame = pd.DataFrame(rows).set_index("component")
+    frame.index = [f"component {k}" for k in frame.index]
     st.table(frame.style.format("{:.4g}"))
     if "π · N" in frame:
         total = frame["π · N"].sum()
