@@ -10,6 +10,7 @@ from emviz.data.generators import (
     load_preset,
     make_blobs,
     make_mixture_1d,
+    make_two_mean_sample,
     preset_is_generated,
     preset_names,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "load_preset",
     "make_blobs",
     "make_mixture_1d",
+    "make_two_mean_sample",
     "preset_is_generated",
     "preset_names",
     "read_columns",

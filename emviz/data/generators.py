@@ -218,6 +218,25 @@ def make_mixture_1d(
     return x, labels
 
 
+def make_two_mean_sample(
+    n_samples: int = 92,
+    means: Sequence[float] = (0.0, 2.5),
+    weights: Sequence[float] = (0.3, 0.7),
+    variances: Sequence[float] = (1.0, 0.5),
+    seed: SeedLike = 0,
+) -> np.ndarray:
+    """A sample for the two-mean mixture w1·N(μ1, v1) + w2·N(μ2, v2), shape (n_samples,).
+
+    The defaults are the textbook example whose likelihood has two modes and a saddle:
+    n = 92 points from 0.3·N(0, 1) + 0.7·N(2.5, 1/2). Variances, not standard deviations.
+    """
+    variances_arr = _check_vector("variances", variances)
+    if np.any(variances_arr <= 0):
+        raise ValueError(f"variances must all be > 0, got {variances!r}")
+    x, _ = make_mixture_1d(n_samples, means, np.sqrt(variances_arr), weights, seed)
+    return x
+
+
 # --------------------------------------------------------------------------- Old Faithful
 
 

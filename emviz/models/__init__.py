@@ -9,8 +9,9 @@ from emviz.models.gaussian_mixture import (
     GaussianPosterior,
 )
 from emviz.models.protocol import LatentVariableModel, SingularParameters
+from emviz.models.two_means import TwoMeanMixture
 
-MODEL_TYPES = {"GaussianMixture": GaussianMixture}
+MODEL_TYPES = {"GaussianMixture": GaussianMixture, "TwoMeanMixture": TwoMeanMixture}
 
 
 def model_from_dict(d: dict):
@@ -19,7 +20,10 @@ def model_from_dict(d: dict):
     name = settings.pop("model")
     if name not in MODEL_TYPES:
         raise ValueError(f"Unknown model type {name!r}")
-    return MODEL_TYPES[name](**settings)
+    # JSON turns tuples into lists; the models' settings are tuples
+    return MODEL_TYPES[name](
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+    )
 
 
 __all__ = [
@@ -32,5 +36,6 @@ __all__ = [
     "LatentVariableModel",
     "MODEL_TYPES",
     "SingularParameters",
+    "TwoMeanMixture",
     "model_from_dict",
 ]

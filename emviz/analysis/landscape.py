@@ -1,0 +1,157 @@
+"""The log-likelihood surface ℓ(μ1, μ2) of the two-mean mixture and its critical points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import root
+from scipy.stats import norm
+
+DEFAULT_CHUNK_BYTES = 64 * 2**20
+
+
+def _as_1d(x) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return x[:, 0] if x.ndim == 2 else x
+
+
+def _weighted_log_densities(model, x, means, k: int) -> np.ndarray:
+    """log w_k + log N(x_n | m, v_k) for every m in ``means``, shape (len(means), n_samples)."""
+    sd = np.sqrt(model.variances[k])
+    return np.log(model.weights[k]) + norm.logpdf(x[None, :], np.asarray(means)[:, None], sd)
+
+
+def log_likelihood_grid(model, x, mu1, mu2, *, max_chunk_bytes: int = DEFAULT_CHUNK_BYTES):
+    """ℓ(μ1, μ2) = Σ_n log(w1 N(x_n|μ1, v1) + w2 N(x_n|μ2, v2)) on a grid.
+
+    Parameters
+    ----------
+    model : TwoMeanMixture
+    x : array of shape (n_samples,) or (n_samples, 1)
+    mu1, mu2 : arrays of shape (n1,) and (n2,)
+    max_chunk_bytes : int
+        Bound on the temporary (rows, n1, n_samples) block, so memory stays flat for large n.
+
+    Returns
+    -------
+    ndarray of shape (n2, n1): rows follow μ2, columns μ1 (as plotly's contour expects).
+    """
+    x = _as_1d(x)
+    log_a = _weighted_log_densities(model, x, mu1, 0)  # (n1, N)
+    log_b = _weighted_log_densities(model, x, mu2, 1)  # (n2, N)
+    # Shift each point by its largest term so the densities neither overflow nor all underflow:
+    # log(a + b) = c + log(e^(log a - c) + e^(log b - c))
+    shift = np.maximum(log_a.max(axis=0), log_b.max(axis=0))  # (N,)
+    dens_a, dens_b = np.exp(log_a - shift), np.exp(log_b - shift)
+    grid = np.empty((len(log_b), len(log_a)))
+    rows = max(1, int(max_chunk_bytes // (8 * log_a.size)))
+    for start in range(0, len(log_b), rows):
+        block = slice(start, start + rows)
+        terms = dens_a[None, :, :] + dens_b[block, None, :]
+        with np.errstate(divide="ignore"):
+            grid[block] = np.log(terms, out=terms).sum(axis=2)
+        if not np.isfinite(grid[block]).all():  # both densities underflowed: exact but slower
+            exact = np.logaddexp(log_a[None, :, :] - shift, log_b[block, None, :] - shift)
+            grid[block] = exact.sum(axis=2)
+    return grid + shift.sum()
+
+
+def gradient(model, x, mu) -> np.ndarray:
+    """∂ℓ/∂μ_k = Σ_n r_nk (x_n − μ_k) / v_k, shape (2,)."""
+    resp, scaled = _resp_and_scaled(model, _as_1d(x), mu)
+    return (resp * scaled).sum(axis=0)
+
+
+def hessian(model, x, mu) -> np.ndarray:
+    """∂²ℓ/∂μ_k∂μ_l = Σ_n [r_nk (δ_kl − r_nl) s_nk s_nl − δ_kl r_nk / v_k].
+
+    With s_nk = (x_n − μ_k)/v_k; from ∂r_nk/∂μ_l = r_nk (δ_kl − r_nl) s_nl.
+    """
+    resp, scaled = _resp_and_scaled(model, _as_1d(x), mu)
+    weighted = resp * scaled  # r_nk s_nk
+    # Σ_n r_nk s_nk s_nl (δ_kl − r_nl) = diag(Σ r s²) − (r s)ᵀ (r s)
+    curvature = np.diag((weighted * scaled).sum(axis=0)) - weighted.T @ weighted
+    return curvature - np.diag(resp.sum(axis=0) / np.asarray(model.variances))
+
+
+def _resp_and_scaled(model, x, mu):
+    mu = np.asarray(mu, dtype=np.float64)
+    log_joint = np.column_stack(
+        [_weighted_log_densities(model, x, [mu[k]], k)[0] for k in range(2)]
+    )
+    resp = np.exp(log_joint - np.logaddexp(log_joint[:, :1], log_joint[:, 1:]))
+    scaled = (x[:, None] - mu[None, :]) / np.asarray(model.variances)[None, :]
+    return resp, scaled
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """A zero of the gradient of ℓ(μ1, μ2).
+
+    Attributes
+    ----------
+    location : (float, float)
+        (μ1, μ2).
+    kind : {'maximum', 'saddle', 'minimum'}
+        From the signs of the Hessian's eigenvalues.
+    log_likelihood : float
+    hessian_eigenvalues : (float, float)
+        Ascending.
+    gradient_norm : float
+    """
+
+    location: tuple[float, float]
+    kind: str
+    log_likelihood: float
+    hessian_eigenvalues: tuple[float, float]
+    gradient_norm: float
+
+
+def _kind(eigenvalues: np.ndarray) -> str:
+    if np.all(eigenvalues < 0):
+        return "maximum"
+    if np.all(eigenvalues > 0):
+        return "minimum"
+    return "saddle"
+
+
+def critical_points(model, x, *, n_starts: int = 15, gradient_rtol: float = 1e-6):
+    """Every zero of ∇ℓ found from an n_starts × n_starts grid of starts over the data's span.
+
+    Each root comes from scipy's hybrid Powell solver with the analytic Jacobian (the
+    Hessian), is kept only if |∇ℓ| <= gradient_rtol · n, de-duplicated, and classified by
+    its Hessian's eigenvalues. Sorted by log-likelihood, highest first.
+    """
+    x = _as_1d(x)
+    low, high = x.min(), x.max()
+    span = high - low
+    tolerance = gradient_rtol * len(x)
+    starts = np.linspace(low, high, n_starts)
+    found: list[CriticalPoint] = []
+    for mu1 in starts:
+        for mu2 in starts:
+            solution = root(
+                lambda mu: gradient(model, x, mu),
+                [mu1, mu2],
+                jac=lambda mu: hessian(model, x, mu),
+                method="hybr",
+            )
+            mu = solution.x
+            inside = np.all((mu >= low - 0.1 * span) & (mu <= high + 0.1 * span))
+            norm_g = float(np.linalg.norm(gradient(model, x, mu)))
+            if not (inside and norm_g <= tolerance):
+                continue
+            if any(np.hypot(*(mu - p.location)) < 1e-6 * max(span, 1.0) for p in found):
+                continue
+            eigenvalues = np.linalg.eigvalsh(hessian(model, x, mu))
+            found.append(
+                CriticalPoint(
+                    location=(float(mu[0]), float(mu[1])),
+                    kind=_kind(eigenvalues),
+                    log_likelihood=model.log_likelihood(x[:, None], model.params(*mu)),
+                    hessian_eigenvalues=(float(eigenvalues[0]), float(eigenvalues[1])),
+                    gradient_norm=norm_g,
+                )
+            )
+    return sorted(found, key=lambda p: -p.log_likelihood)

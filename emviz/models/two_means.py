@@ -1,0 +1,157 @@
+"""The two-mean mixture: 0.3·N(μ1, 1) + 0.7·N(μ2, 1/2), only the means unknown.
+
+Statisticians use it to show that a smooth log-likelihood ℓ(μ1, μ2) can have a global mode
+near the truth, a lower label-swapped mode and a saddle between them. It is a Gaussian mixture
+whose weights and variances are fixed, so its parameters are `GaussianParams` (drawn by the same
+code) and its E-step is the Gaussian mixture's; only the M-step differs: it re-estimates the
+means alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emviz.models.gaussian_mixture import (
+    EPS,
+    GaussianMixture,
+    GaussianParams,
+    GaussianPosterior,
+    prepare_gaussian_data,
+)
+from emviz.models.protocol import SingularParameters
+
+
+@dataclass(frozen=True)
+class TwoMeanMixture:
+    """w1·N(x | μ1, v1) + w2·N(x | μ2, v2) on 1-D data with w and v fixed.
+
+    Parameters
+    ----------
+    weights : (float, float)
+        Fixed mixing weights, summing to 1 (default 0.3, 0.7).
+    variances : (float, float)
+        Fixed component variances (default 1 and 1/2).
+    """
+
+    weights: tuple[float, float] = (0.3, 0.7)
+    variances: tuple[float, float] = (1.0, 0.5)
+
+    def __post_init__(self):
+        w, v = np.asarray(self.weights, float), np.asarray(self.variances, float)
+        if w.shape != (2,) or np.any(w <= 0) or abs(w.sum() - 1) > 1e-12:
+            raise ValueError(
+                f"weights must be two positive numbers adding to 1, got {self.weights}"
+            )
+        if v.shape != (2,) or not np.all(np.isfinite(v)) or np.any(v <= 0):
+            raise ValueError(f"variances must be two positive numbers, got {self.variances}")
+        object.__setattr__(self, "weights", tuple(float(a) for a in w))
+        object.__setattr__(self, "variances", tuple(float(a) for a in v))
+
+    n_components = 2
+
+    def params(self, mu1: float, mu2: float) -> GaussianParams:
+        """The full parameters at means (μ1, μ2)."""
+        return GaussianParams(self.weights, [[mu1], [mu2]], np.array(self.variances)[:, None, None])
+
+    @property
+    def _mixture(self) -> GaussianMixture:
+        return GaussianMixture(2)
+
+    # ---- protocol ----
+
+    def prepare(self, X):
+        data = prepare_gaussian_data(X)
+        if data.X.shape[1] != 1:
+            raise ValueError("The two-mean mixture is one-dimensional: X must have one column.")
+        return data
+
+    def init_params(self, X, method: str = "spread", seed=0) -> GaussianParams:
+        """``spread``: mean ∓ one standard deviation; ``random_from_data``: two data points."""
+        data = self.prepare(X)
+        x = data.X[:, 0]
+        if method == "spread":
+            return self.params(x.mean() - x.std(), x.mean() + x.std())
+        if method == "random_from_data":
+            first, second = np.random.default_rng(seed).choice(x, 2, replace=False)
+            return self.params(first, second)
+        raise ValueError(
+            f"Unknown initialisation {method!r}; choose 'spread' or 'random_from_data'"
+        )
+
+    def e_step(self, data, params: GaussianParams) -> GaussianPosterior:
+        """Responsibilities from the log-odds of component 2 against component 1.
+
+        The density difference is taken before the weights are added, so when the two
+        Gaussians coincide it is exactly 0 and every r_nk is exactly the same number: the
+        symmetric saddle stays an exact fixed point of EM instead of rounding apart.
+        """
+        data = self.prepare(data)
+        x = data.centred[:, 0]
+        means = params.means[:, 0] - data.offset[0]
+        variances = np.asarray(self.variances)
+        log_weights = np.log(np.asarray(self.weights))
+        log_dens = -0.5 * np.log(2 * np.pi * variances)[:, None] - (
+            x[None, :] - means[:, None]
+        ) ** 2 / (2 * variances[:, None])
+        log_odds = (log_weights[1] - log_weights[0]) + (log_dens[1] - log_dens[0])
+        # log r_n1 = -log(1 + e^odds), log r_n2 = -log(1 + e^-odds)
+        log_resp_t = -np.logaddexp(0.0, np.stack([log_odds, -log_odds]))
+        # log p(x_n) = log(w1 N1) - log r_n1
+        log_norm = log_weights[0] + log_dens[0] - log_resp_t[0]
+        return GaussianPosterior(
+            log_resp_t=log_resp_t,
+            resp_t=np.exp(log_resp_t),
+            log_norm=log_norm,
+            log_likelihood=float(log_norm.sum()),
+        )
+
+    def m_step(self, data, posterior: GaussianPosterior) -> GaussianParams:
+        """μ_k = Σ_n r_nk x_n / Σ_n r_nk; the weights and variances stay fixed."""
+        data = self.prepare(data)
+        nk = posterior.resp_t.sum(axis=1)
+        if np.any(nk <= 10 * EPS * data.n_samples):
+            k = int(np.argmin(nk))
+            raise SingularParameters(
+                f"Component {k + 1} has lost all its points; its mean is undefined.", component=k
+            )
+        # Centred: on the diagonal μ1 = μ2 (equal variances) every r_nk = w_k, and both means
+        # come out as x̄ plus a residual far below one ulp, i.e. exactly x̄ — the saddle stays
+        # an exact fixed point instead of rounding apart.
+        means = posterior.resp_t @ data.centred[:, 0] / nk + data.offset[0]
+        return self.params(*means)
+
+    def uniform_posterior(self, data, params):
+        return self._mixture.uniform_posterior(self.prepare(data), params)
+
+    def expected_log_joint(self, q, evaluated) -> float:
+        return self._mixture.expected_log_joint(q, evaluated)
+
+    def entropy(self, q) -> float:
+        return self._mixture.entropy(q)
+
+    def kl_divergence(self, q, evaluated) -> float:
+        return self._mixture.kl_divergence(q, evaluated)
+
+    def log_likelihood(self, X, params) -> float:
+        return self.e_step(X, params).log_likelihood
+
+    def expected_complete_log_likelihood(self, X, q, params) -> float:
+        return self.expected_log_joint(q, self.e_step(X, params))
+
+    def check_params(self, params: GaussianParams, n_features: int) -> None:
+        if params.n_components != 2 or params.n_features != 1 or n_features != 1:
+            raise ValueError("The two-mean mixture has two 1-D components.")
+        if not params.is_finite():
+            raise ValueError("The initial means must be finite numbers.")
+
+    def to_dict(self) -> dict:
+        return {
+            "model": "TwoMeanMixture",
+            "weights": list(self.weights),
+            "variances": list(self.variances),
+        }
+
+    def params_from_dict(self, d: dict) -> GaussianParams:
+        return GaussianParams.from_dict(d)

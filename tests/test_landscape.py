@@ -1,0 +1,135 @@
+"""The two-mean mixture's surface: grid values, critical points, EM at a saddle."""
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+from scipy.stats import norm
+
+from emviz import History, run_em
+from emviz.analysis.landscape import critical_points, gradient, hessian, log_likelihood_grid
+from emviz.data import make_two_mean_sample
+from emviz.models import TwoMeanMixture
+
+MODEL = TwoMeanMixture()
+
+
+@pytest.fixture(scope="module")
+def x():
+    return make_two_mean_sample()
+
+
+@pytest.fixture(scope="module")
+def points(x):
+    return critical_points(MODEL, x)
+
+
+def _direct(x, mu1, mu2):
+    """ℓ by the textbook formula with scipy, one grid point at a time."""
+    terms = np.stack(
+        [
+            np.log(0.3) + norm.logpdf(x, mu1, 1.0),
+            np.log(0.7) + norm.logpdf(x, mu2, np.sqrt(0.5)),
+        ]
+    )
+    return logsumexp(terms, axis=0).sum()
+
+
+def test_grid_matches_the_formula_and_chunking_changes_nothing(x):
+    mu1, mu2 = np.linspace(-3, 5, 7), np.linspace(-2, 4, 5)
+    grid = log_likelihood_grid(MODEL, x, mu1, mu2)
+    assert grid.shape == (5, 7)
+    for j, b in enumerate(mu2):
+        for i, a in enumerate(mu1):
+            assert grid[j, i] == pytest.approx(_direct(x, a, b), rel=1e-12)
+    chunked = log_likelihood_grid(MODEL, x, mu1, mu2, max_chunk_bytes=1)
+    np.testing.assert_array_equal(chunked, grid)
+
+
+def test_grid_survives_far_away_means(x):
+    """Both densities underflow for means hundreds of σ away; the exact path takes over."""
+    grid = log_likelihood_grid(MODEL, x, np.array([0.0, 300.0]), np.array([2.5, -400.0]))
+    assert np.isfinite(grid).all()
+    assert grid[1, 1] == pytest.approx(_direct(x, 300.0, -400.0), rel=1e-12)
+
+
+def test_grid_agrees_with_the_model(x):
+    value = log_likelihood_grid(MODEL, x, [0.4], [2.1])[0, 0]
+    assert value == pytest.approx(MODEL.log_likelihood(x[:, None], MODEL.params(0.4, 2.1)))
+
+
+def _fd_gradient(x, mu, h=1e-5):
+    f = lambda m: _direct(x, *m)  # noqa: E731
+    return np.array([(f(mu + h * e) - f(mu - h * e)) / (2 * h) for e in np.eye(2)])
+
+
+def _fd_hessian(x, mu, h=1e-4):
+    return np.column_stack(
+        [(_fd_gradient(x, mu + h * e) - _fd_gradient(x, mu - h * e)) / (2 * h) for e in np.eye(2)]
+    )
+
+
+def test_analytic_derivatives_match_finite_differences(x):
+    mu = np.array([0.7, 1.9])
+    np.testing.assert_allclose(gradient(MODEL, x, mu), _fd_gradient(x, mu), rtol=1e-6)
+    np.testing.assert_allclose(hessian(MODEL, x, mu), _fd_hessian(x, mu), rtol=1e-4, atol=1e-3)
+
+
+def test_default_data_has_two_maxima_and_a_saddle(points):
+    kinds = [p.kind for p in points]
+    assert kinds.count("maximum") >= 2 and kinds.count("saddle") >= 1
+    best = points[0]
+    assert best.kind == "maximum"
+    assert best.location[0] < best.location[1]  # the global mode is near the truth (0, 2.5)
+
+
+def test_critical_points_checked_independently(x, points):
+    for point in points:
+        mu = np.array(point.location)
+        assert np.linalg.norm(_fd_gradient(x, mu)) <= 1e-4 * len(x)
+        assert point.gradient_norm <= 1e-6 * len(x)
+        eigenvalues = np.linalg.eigvalsh(_fd_hessian(x, mu))
+        expected = {"maximum": [-1, -1], "saddle": [-1, 1], "minimum": [1, 1]}[point.kind]
+        assert list(np.sign(eigenvalues)) == expected
+        np.testing.assert_allclose(eigenvalues, point.hessian_eigenvalues, rtol=1e-3)
+        assert point.log_likelihood == pytest.approx(_direct(x, *mu), rel=1e-12)
+
+
+def test_em_started_at_the_saddle_stays_and_a_nudge_escapes(x):
+    """Equal variances: on μ1 = μ2 every r_nk = w_k, so EM maps the whole diagonal to the
+    critical point (x̄, x̄), a saddle of this data, and stays there. (The saddle is unstable:
+    a start off the diagonal by one rounding error can drift away, so the starts are exactly
+    on the diagonal and EM itself lands on the saddle.)"""
+    model = TwoMeanMixture(variances=(1.0, 1.0))
+    saddle = next(p for p in critical_points(model, x) if p.kind == "saddle")
+    np.testing.assert_allclose(saddle.location, [x.mean(), x.mean()], rtol=1e-9)
+    for start in ((0.3, 0.3), (4.0, 4.0), (-1.0, -1.0)):
+        stuck = run_em(model, x[:, None], model.params(*start), max_iter=100, tol=0)
+        path = np.array([s.params.means[:, 0] for s in stuck.steps[2:]])  # after the 1st M
+        assert np.abs(path - saddle.location).max() <= 1e-8
+        grad = [np.linalg.norm(gradient(model, x, s.params.means[:, 0])) for s in stuck.steps]
+        assert grad[-1] <= 1e-8 * len(x)  # EM only promises a zero gradient
+    # tol=0: near a saddle ℓ barely changes, and a likelihood-based stopping rule would stop
+    nudged = run_em(model, x[:, None], model.params(x.mean() + 1e-3, x.mean()), max_iter=300, tol=0)
+    assert np.linalg.norm(nudged.final_params.means[:, 0] - saddle.location) > 0.5
+    assert nudged[-1].log_likelihood > saddle.log_likelihood + 1.0
+
+
+def test_unequal_variance_saddle_is_a_fixed_point_rounding_escapes(x, points):
+    """With unequal variances the saddle is still a fixed point of EM, but an unstable one:
+    the rounding of the first iterations grows until EM leaves for a mode."""
+    saddle = next(p for p in points if p.kind == "saddle")
+    run = run_em(MODEL, x[:, None], MODEL.params(*saddle.location), max_iter=200, tol=0)
+    path = np.array([s.params.means[:, 0] for s in run.steps])
+    assert np.abs(path[:9] - saddle.location).max() <= 1e-8
+    assert np.linalg.norm(path[-1] - points[0].location) < 1e-6  # ends at the global mode
+
+
+def test_two_mean_runs_record_and_round_trip(x):
+    history = run_em(MODEL, x[:, None], "spread", max_iter=50, tol=1e-10)
+    assert history.stop_reason == "converged"
+    ll = history.column("log_likelihood")
+    assert np.all(np.diff(ll[::2]) >= -1e-9 * np.abs(ll[:-1:2]))
+    np.testing.assert_allclose(history.final_params.weights, [0.3, 0.7])
+    np.testing.assert_allclose(history.final_params.covariances[:, 0, 0], [1.0, 0.5])
+    restored = History.from_json(history.to_json())
+    assert restored.model == MODEL and restored.to_json() == history.to_json()
