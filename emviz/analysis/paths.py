@@ -1,0 +1,119 @@
+"""Paths of EM, gradient ascent and Newton–Raphson on the two-mean surface ℓ(μ1, μ2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emviz.analysis.landscape import _as_1d, gradient, hessian
+from emviz.engine import run_em
+
+_DIVERGED = 1e6  # |μ| beyond this is called divergence
+
+
+@dataclass(frozen=True)
+class Path:
+    """Iterates of one method from one start.
+
+    Attributes
+    ----------
+    method : str
+    points : ndarray of shape (n_points, 2)
+        (μ1, μ2) at the start and after every iteration.
+    log_likelihoods : ndarray of shape (n_points,)
+    stop_reason : {'converged', 'max_iter', 'diverged', 'singular'}
+    """
+
+    method: str
+    points: np.ndarray
+    log_likelihoods: np.ndarray
+    stop_reason: str
+
+    @property
+    def iterations(self) -> int:
+        return len(self.points) - 1
+
+    @property
+    def end(self) -> tuple[float, float]:
+        return tuple(float(v) for v in self.points[-1])
+
+    def first_decrease(self, rtol: float = 1e-12) -> int | None:
+        """The first iteration at which ℓ went down, or None if it never did."""
+        drops = np.diff(self.log_likelihoods) < -rtol * np.abs(self.log_likelihoods[:-1])
+        return int(np.argmax(drops)) + 1 if drops.any() else None
+
+
+def _log_likelihood(model, x, mu) -> float:
+    return model.log_likelihood(x[:, None], model.params(*mu))
+
+
+def em_path(model, x, start, *, max_iter: int = 500, tol: float = 1e-10) -> Path:
+    """EM's M-step iterates (θ after each full iteration) from ``start``."""
+    x = _as_1d(x)
+    history = run_em(model, x[:, None], model.params(*start), max_iter=max_iter, tol=tol)
+    steps = [s for s in history.steps if s.phase in ("init", "M")]
+    return Path(
+        "EM",
+        np.array([s.params.means[:, 0] for s in steps]),
+        np.array([s.log_likelihood for s in steps]),
+        history.stop_reason,
+    )
+
+
+def gradient_ascent_path(
+    model, x, start, *, learning_rate: float, max_iter: int = 500, tol: float = 1e-8
+) -> Path:
+    """μ ← μ + η ∇(ℓ/n): gradient ascent on the average log-likelihood."""
+    x = _as_1d(x)
+    return _iterate(
+        "gradient ascent",
+        model,
+        x,
+        start,
+        lambda mu: mu + learning_rate * gradient(model, x, mu) / len(x),
+        max_iter,
+        tol,
+    )
+
+
+def newton_path(model, x, start, *, max_iter: int = 100, tol: float = 1e-10) -> Path:
+    """μ ← μ − H⁻¹ ∇ℓ: finds the nearest zero of the gradient, whatever its kind."""
+    x = _as_1d(x)
+
+    def step(mu):
+        return mu - np.linalg.solve(hessian(model, x, mu), gradient(model, x, mu))
+
+    return _iterate("Newton–Raphson", model, x, start, step, max_iter, tol)
+
+
+def _iterate(method, model, x, start, step, max_iter, tol) -> Path:
+    points = [np.asarray(start, dtype=np.float64)]
+    lls = [_log_likelihood(model, x, points[0])]
+    reason = "max_iter"
+    for _ in range(max_iter):
+        try:
+            new = step(points[-1])
+        except np.linalg.LinAlgError:
+            reason = "singular"
+            break
+        if not np.all(np.isfinite(new)) or np.abs(new).max() > _DIVERGED:
+            reason = "diverged"
+            break
+        points.append(new)
+        lls.append(_log_likelihood(model, x, new))
+        if not np.isfinite(lls[-1]):
+            reason = "diverged"
+            break
+        if np.linalg.norm(points[-1] - points[-2]) < tol:
+            reason = "converged"
+            break
+    return Path(method, np.array(points), np.array(lls), reason)
+
+
+def nearest_critical_point(points, location, *, atol: float = 1e-3):
+    """The critical point within ``atol`` of ``location`` (None if there is none)."""
+    for point in points:
+        if np.hypot(*(np.asarray(location) - point.location)) <= atol:
+            return point
+    return None
