@@ -16,5 +16,13 @@ PAGES = {
             url_path="step-through",
         ),
     ],
+    "Why it works": [
+        st.Page(
+            "pages/landscape.py",
+            title="Likelihood landscape",
+            icon=":material/landscape:",
+            url_path="landscape",
+        ),
+    ],
 }
 st.navigation(PAGES).run()

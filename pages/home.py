@@ -28,3 +28,8 @@ st.markdown(
     "M-step, full iterations, a scrubber and in-browser playback, with the numbers behind "
     "every colour and every move."
 )
+st.page_link("pages/landscape.py", label="**Likelihood landscape**", icon=":material/landscape:")
+st.markdown(
+    "The surface ℓ(μ₁, μ₂) of a two-mean mixture with its modes and saddle; EM, gradient ascent "
+    "and Newton–Raphson started from the same point; EM stuck at a saddle and a nudge."
+)

@@ -27,7 +27,7 @@ if history is None:
 def _apply_chart_click() -> None:
     """A click on a data point in the chart picks it for the inspector."""
     clicked = st.session_state.get("main_chart")
-    if clicked:
+    if clicked and clicked.get("curve") == 0:
         st.session_state["point"] = int(clicked["point"])
 
 

@@ -117,3 +117,23 @@ def nearest_critical_point(points, location, *, atol: float = 1e-3):
         if np.hypot(*(np.asarray(location) - point.location)) <= atol:
             return point
     return None
+
+
+def path_summary(paths, points) -> list[dict]:
+    """One row per path: iterations, why it stopped, where it ended, whether ℓ ever fell."""
+    rows = []
+    for path in paths:
+        ended = nearest_critical_point(points, path.end, atol=1e-3)
+        where = f"({path.end[0]:.3f}, {path.end[1]:.3f})"
+        drop = path.first_decrease()
+        rows.append(
+            {
+                "method": path.method,
+                "iterations": path.iterations,
+                "stopped": path.stop_reason,
+                "ended at": f"{ended.kind} {where}" if ended else f"no critical point {where}",
+                "final ℓ": float(path.log_likelihoods[-1]),
+                "ℓ decreased?": f"yes, at iteration {drop}" if drop else "never",
+            }
+        )
+    return rows

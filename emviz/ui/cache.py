@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from emviz import GaussianMixture, History, run_em
-from emviz.data import DataError, load_preset, read_columns, read_points
+from emviz.analysis.landscape import critical_points, log_likelihood_grid
+from emviz.analysis.paths import em_path, gradient_ascent_path, newton_path
+from emviz.data import (
+    DataError,
+    load_preset,
+    make_two_mean_sample,
+    read_columns,
+    read_points,
+)
+from emviz.models import TwoMeanMixture
 from emviz.plots.mixture import make_em_animation
 
 
@@ -79,3 +89,55 @@ def animation_figure(source: DataSource, settings: ModelSettings):
     of frames on every rerun would cost more than building them; nothing mutates it."""
     history, _ = fit(source, settings)
     return make_em_animation(history)
+
+
+# ---- the two-mean likelihood landscape ----
+
+
+@dataclass(frozen=True)
+class LandscapeSettings:
+    """Data for the two-mean surface: n points from w1·N(μ1, v1) + (1−w1)·N(μ2, v2)."""
+
+    n_samples: int = 92
+    true_means: tuple[float, float] = (0.0, 2.5)
+    weight: float = 0.3
+    variances: tuple[float, float] = (1.0, 0.5)
+    seed: int = 0
+
+    def model(self) -> TwoMeanMixture:
+        return TwoMeanMixture((self.weight, 1.0 - self.weight), self.variances)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def landscape_sample(settings: LandscapeSettings):
+    return make_two_mean_sample(
+        settings.n_samples,
+        settings.true_means,
+        (settings.weight, 1.0 - settings.weight),
+        settings.variances,
+        settings.seed,
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the surface…")
+def landscape_surface(settings: LandscapeSettings, resolution: int = 160):
+    """(μ1 grid, μ2 grid, ℓ grid) over the span of the data."""
+    x = landscape_sample(settings)
+    axis = np.linspace(x.min() - 0.5, x.max() + 0.5, resolution)
+    return axis, axis, log_likelihood_grid(settings.model(), x, axis, axis)
+
+
+@st.cache_data(max_entries=16, show_spinner="Finding the critical points…")
+def landscape_critical_points(settings: LandscapeSettings):
+    return critical_points(settings.model(), landscape_sample(settings))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def landscape_paths(settings: LandscapeSettings, start: tuple[float, float], learning_rate: float):
+    """EM, gradient ascent and Newton–Raphson from ``start``."""
+    model, x = settings.model(), landscape_sample(settings)
+    return [
+        em_path(model, x, start),
+        gradient_ascent_path(model, x, start, learning_rate=learning_rate),
+        newton_path(model, x, start),
+    ]

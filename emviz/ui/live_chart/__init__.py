@@ -35,7 +35,9 @@ _live_chart = components.declare_component("emviz_live_chart", path=str(_compone
 
 
 def live_chart(figure: go.Figure, *, key: str, step: int | None = None, on_change=None):
-    """Show ``figure``; return the last click on trace 0 as {'point': index, 'click': count}.
+    """Show ``figure``; return the last click as {'curve', 'point', 'x', 'y', 'click'}.
+
+    A click on trace 0 wins when several traces lie under the cursor; ``click`` counts clicks.
 
     ``step`` is written on the chart element (``data-step``) so tests can tell which step it
     shows. The figure travels as Plotly JSON, base64 arrays included.

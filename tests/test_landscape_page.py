@@ -1,0 +1,78 @@
+"""AppTest of the "Likelihood landscape" page: surface, critical points, paths, saddle demo."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from emviz.analysis.landscape import critical_points
+from emviz.data import make_two_mean_sample
+from emviz.models import TwoMeanMixture
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _open():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/landscape.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _live_figure(at, key):
+    element = next(e for e in at.get("component_instance") if e.proto.id.endswith(f"-{key}"))
+    return json.loads(json.loads(element.proto.json_args)["spec"])
+
+
+def _traces(figure, name_start):
+    return [t for t in figure["data"] if t.get("name", "").startswith(name_start)]
+
+
+def test_page_draws_surface_critical_points_and_three_paths():
+    at = _open()
+    figure = _live_figure(at, "land_chart")
+    assert figure["data"][0]["type"] == "contour"
+    points = critical_points(TwoMeanMixture(), make_two_mean_sample())
+    maxima = _traces(figure, "maxim")[0]
+    assert len(maxima["x"]) == sum(p.kind == "maximum" for p in points) >= 2
+    for method in ("EM", "gradient ascent", "Newton–Raphson"):
+        assert len(_traces(figure, method)) == 1
+    table = at.dataframe[0].value
+    assert list(table["method"]) == ["EM", "gradient ascent", "Newton–Raphson"]
+    assert table.loc[0, "ℓ decreased?"] == "never"
+
+
+def test_saddle_button_and_nudge():
+    at = _open()
+    at.button(key="land_saddle").click().run()
+    table = at.dataframe[0].value
+    assert table.loc[0, "ended at"].startswith("saddle")
+    at.button(key="land_nudge").click().run()
+    figure = _live_figure(at, "land_chart")
+    start = _traces(figure, "start")[0]
+    saddle = _traces(figure, "saddle")[0]
+    assert abs(start["x"][0] - saddle["x"][0] - 1e-3) < 1e-9
+
+
+def test_large_learning_rate_shows_a_decrease_and_3d_view():
+    at = _open()
+    at.select_slider(key="land_lr").set_value(5.0).run()
+    table = at.dataframe[0].value
+    assert table.loc[1, "ℓ decreased?"].startswith("yes")
+    at.toggle(key="land_3d").set_value(True).run()
+    assert not at.exception
+    surface = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert surface["data"][0]["type"] == "surface"
+
+
+def test_data_controls_change_the_surface():
+    at = _open()
+    before = _live_figure(at, "land_chart")["data"][0]
+    at.slider(key="land_mu2").set_value(1.0).run()
+    after = _live_figure(at, "land_chart")["data"][0]
+    assert not at.exception
+    assert before["z"] != after["z"]
+    assert np.isfinite(np.asarray(at.dataframe[0].value["final ℓ"], dtype=float)).all()
