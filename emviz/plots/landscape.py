@@ -17,6 +17,12 @@ def _critical_label(point) -> str:
     )
 
 
+def _surface_values(mu1, mu2, grid) -> dict:
+    """x, y, z and colours shared by the contour and the 3-D surface."""
+    floor = np.percentile(grid, 5)  # the far corners fall steeply; keep the colours for the rest
+    return {"x": mu1, "y": mu2, "z": np.maximum(grid, floor), "colorscale": "Viridis"}
+
+
 def _plural(kind: str, count: int) -> str:
     if count == 1:
         return kind
@@ -75,13 +81,9 @@ def plot_landscape(mu1, mu2, grid, points=(), paths=(), *, start=None) -> go.Fig
 
     ``grid`` has shape (len(mu2), len(mu1)), as `log_likelihood_grid` returns it.
     """
-    floor = np.percentile(grid, 5)  # the far corners fall steeply; keep the colours for the rest
     fig = go.Figure(
         go.Contour(
-            x=mu1,
-            y=mu2,
-            z=np.maximum(grid, floor),
-            colorscale="Viridis",
+            **_surface_values(mu1, mu2, grid),
             ncontours=40,
             colorbar={"title": {"text": "ℓ(μ1, μ2)"}},
             name="log-likelihood",
@@ -136,13 +138,9 @@ def plot_landscape(mu1, mu2, grid, points=(), paths=(), *, start=None) -> go.Fig
 
 def plot_landscape_3d(mu1, mu2, grid, points=(), paths=()) -> go.Figure:
     """The same surface in 3-D, with critical points and paths lifted to their ℓ."""
-    floor = np.percentile(grid, 5)
     fig = go.Figure(
         go.Surface(
-            x=mu1,
-            y=mu2,
-            z=np.maximum(grid, floor),
-            colorscale="Viridis",
+            **_surface_values(mu1, mu2, grid),
             opacity=0.9,
             name="ℓ(μ1, μ2)",
             showscale=False,
