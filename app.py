@@ -23,6 +23,12 @@ PAGES = {
             icon=":material/landscape:",
             url_path="landscape",
         ),
+        st.Page(
+            "pages/em_vs_gradient.py",
+            title="EM or gradient ascent?",
+            icon=":material/compare_arrows:",
+            url_path="em-vs-gradient",
+        ),
     ],
 }
 st.navigation(PAGES).run()

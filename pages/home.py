@@ -33,3 +33,10 @@ st.markdown(
     "The surface ℓ(μ₁, μ₂) of a two-mean mixture with its modes and saddle; EM, gradient ascent "
     "and Newton–Raphson started from the same point; EM stuck at a saddle and a nudge."
 )
+st.page_link(
+    "pages/em_vs_gradient.py", label="**EM or gradient ascent?**", icon=":material/compare_arrows:"
+)
+st.markdown(
+    "Monotone climbing, staying inside the parameter space, no learning rate, and EM's linear "
+    "rate against the Jacobian of the EM map — with Newton's quadratic one beside it."
+)

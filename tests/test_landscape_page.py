@@ -1,25 +1,17 @@
 """AppTest of the "Likelihood landscape" page: surface, critical points, paths, saddle demo."""
 
 import json
-from pathlib import Path
 
 import numpy as np
-from streamlit.testing.v1 import AppTest
 
 from emviz.analysis.landscape import critical_points
 from emviz.data import make_two_mean_sample
 from emviz.models import TwoMeanMixture
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.apptest_helpers import open_page
 
 
 def _open():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/landscape.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("pages/landscape.py")
 
 
 def _live_figure(at, key):

@@ -136,14 +136,14 @@ def reparametrised_gradient_ascent(
             break
         thetas.append(theta)
         lls.append(_posterior_terms(x, theta)[0])
-        if np.linalg.norm(step) < tol:
+        if abs(lls[-1] - lls[-2]) / len(x) < tol:
             reason = "converged"
             break
     return AscentResult("reparametrised gradient ascent", np.array(thetas), np.array(lls), reason)
 
 
 def learning_rate_sweep(
-    x, start: GaussianParams, learning_rates, *, max_iter: int = 2000, tol: float = 1e-8
+    x, start: GaussianParams, learning_rates, *, max_iter: int = 1000, tol: float = 1e-8
 ) -> list[dict]:
     """Iterations to converge (or how it failed) for each η, reparametrised ascent."""
     rows = []

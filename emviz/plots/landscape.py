@@ -178,24 +178,37 @@ def plot_landscape_3d(mu1, mu2, grid, points=(), paths=()) -> go.Figure:
     return fig
 
 
-def plot_gradient_norms(model, x, paths, gradient) -> go.Figure:
-    """|∇ℓ| along each path on a log scale: EM only promises to drive it to zero."""
+def plot_path_norms(paths, norm_of, *, title: str, y_title: str) -> go.Figure:
+    """One positive quantity per iterate of each path, on a log scale.
+
+    ``norm_of(path) -> (n_points,)`` gives the quantity (floored at 1e-17 for the log axis).
+    """
     fig = go.Figure()
     for path in paths:
-        norms = [max(np.linalg.norm(gradient(model, x, p)), 1e-16) for p in path.points]
         fig.add_trace(
             go.Scatter(
-                y=norms,
+                y=np.maximum(norm_of(path), 1e-17),
                 mode="lines+markers",
                 name=path.method,
                 line={"color": PATH_COLOURS.get(path.method, "#555")},
             )
         )
     fig.update_layout(
-        yaxis={"type": "log", "title": "|∇ℓ|"},
+        yaxis={"type": "log", "title": y_title},
         xaxis={"title": "iteration"},
-        height=300,
-        margin={"l": 60, "r": 10, "t": 30, "b": 40},
-        title={"text": "Gradient norm along each path", "font": {"size": 14}},
+        height=320,
+        margin={"l": 60, "r": 10, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.25},
+        title={"text": title, "font": {"size": 14}},
     )
     return fig
+
+
+def plot_gradient_norms(model, x, paths, gradient) -> go.Figure:
+    """|∇ℓ| along each path: EM only promises to drive it to zero."""
+    return plot_path_norms(
+        paths,
+        lambda path: np.array([np.linalg.norm(gradient(model, x, p)) for p in path.points]),
+        title="Gradient norm along each path",
+        y_title="|∇ℓ|",
+    )

@@ -8,8 +8,16 @@ import numpy as np
 import streamlit as st
 
 from emviz import GaussianMixture, History, run_em
+from emviz.analysis.gradient import (
+    learning_rate_sweep,
+    params_from_theta,
+    plain_gradient_ascent,
+    reparametrised_gradient_ascent,
+    theta_from_params,
+)
 from emviz.analysis.landscape import critical_points, log_likelihood_grid
 from emviz.analysis.paths import em_path, gradient_ascent_path, newton_path
+from emviz.analysis.rates import em_map_jacobian, em_rate, observed_rate
 from emviz.data import (
     DataError,
     load_preset,
@@ -141,3 +149,48 @@ def landscape_paths(settings: LandscapeSettings, start: tuple[float, float], lea
         gradient_ascent_path(model, x, start, learning_rate=learning_rate),
         newton_path(model, x, start),
     ]
+
+
+# ---- EM or gradient ascent? ----
+
+FULL_MIXTURE_START = (0.5, 0.0, 3.0, 1.0, 1.0)  # (π1, μ1, μ2, σ1², σ2²)
+SWEEP_RATES = (0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def full_mixture_runs(learning_rate: float):
+    """Plain and reparametrised ascent and EM on the default two-mean sample, full model."""
+    x = make_two_mean_sample()
+    start = params_from_theta(FULL_MIXTURE_START)
+    em = run_em(GaussianMixture(2), x[:, None], start, max_iter=2000, tol=1e-8)
+    return (
+        plain_gradient_ascent(x, start, learning_rate=learning_rate),
+        reparametrised_gradient_ascent(x, start, learning_rate=learning_rate, max_iter=2000),
+        theta_from_params(em.final_params),
+        em.n_iterations,
+        em[-1].log_likelihood,
+    )
+
+
+@st.cache_data(max_entries=4, show_spinner="Sweeping learning rates…")
+def full_mixture_sweep():
+    x = make_two_mean_sample()
+    return learning_rate_sweep(x, params_from_theta(FULL_MIXTURE_START), SWEEP_RATES)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def two_mean_rates():
+    """EM's rate at the mode from the Jacobian and from the iterates; EM and Newton paths."""
+    settings = LandscapeSettings()
+    model, x = settings.model(), landscape_sample(settings)
+    mode = np.array(landscape_critical_points(settings)[0].location)
+    em = em_path(model, x, (mode[0] + 0.5, mode[1] - 0.5), max_iter=60, tol=0)
+    newton = newton_path(model, x, (mode[0] + 0.5, mode[1] - 0.5))
+    jacobian = em_map_jacobian(
+        model,
+        x[:, None],
+        model.params(*em.end),
+        to_vector=lambda p: p.means[:, 0],
+        from_vector=lambda v: model.params(*v),
+    )
+    return em, newton, em.end, em_rate(jacobian), observed_rate(em.points, em.end)
