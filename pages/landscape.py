@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from emviz.analysis.landscape import gradient
+from emviz.analysis.landscape import critical_point_table, gradient
 from emviz.analysis.paths import path_summary
 from emviz.plots.landscape import plot_gradient_norms, plot_landscape, plot_landscape_3d
 from emviz.ui.cache import (
@@ -101,6 +101,12 @@ else:
     )
 
 st.dataframe(pd.DataFrame(path_summary(paths, points)), hide_index=True, key="land_table")
+with st.expander("Critical points of this surface (zeros of the gradient)", expanded=False):
+    st.dataframe(pd.DataFrame(critical_point_table(points)), hide_index=True, key="land_points")
+    st.caption(
+        "Found by root-finding from a 15 × 15 grid of starts; kept when |∇ℓ| ≤ 1e-6·n; "
+        "classified by the signs of the Hessian's eigenvalues."
+    )
 st.plotly_chart(plot_gradient_norms(settings.model(), x, paths, gradient), key="land_grad")
 st.markdown(
     "**Stuck at a saddle.** EM is only guaranteed to reach a point where the gradient is zero. "

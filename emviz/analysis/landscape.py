@@ -155,3 +155,18 @@ def critical_points(model, x, *, n_starts: int = 15, gradient_rtol: float = 1e-6
                 )
             )
     return sorted(found, key=lambda p: -p.log_likelihood)
+
+
+def critical_point_table(points) -> list[dict]:
+    """One row per critical point, for display."""
+    return [
+        {
+            "kind": p.kind,
+            "μ1": p.location[0],
+            "μ2": p.location[1],
+            "ℓ": p.log_likelihood,
+            "Hessian eigenvalues": ", ".join(f"{v:.2f}" for v in p.hessian_eigenvalues),
+            "|∇ℓ|": p.gradient_norm,
+        }
+        for p in points
+    ]
