@@ -3,14 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from emviz.analysis.landscape import critical_point_table, gradient
+from emviz.analysis.landscape import critical_point_table
 from emviz.analysis.paths import path_summary
 from emviz.plots.landscape import plot_gradient_norms, plot_landscape, plot_landscape_3d
 from emviz.ui.cache import (
     LandscapeSettings,
     landscape_critical_points,
     landscape_paths,
-    landscape_sample,
     landscape_surface,
 )
 from emviz.ui.live_chart import live_chart
@@ -38,7 +37,6 @@ settings = LandscapeSettings(
     ),
     seed=int(side.number_input("Seed", 0, 10**6, 0, key="land_seed")),
 )
-x = landscape_sample(settings)
 mu1, mu2, grid = landscape_surface(settings)
 points = landscape_critical_points(settings)
 saddles = [p for p in points if p.kind == "saddle"]
@@ -107,7 +105,7 @@ with st.expander("Critical points of this surface (zeros of the gradient)", expa
         "Found by root-finding from a 15 × 15 grid of starts; kept when |∇ℓ| ≤ 1e-6·n; "
         "classified by the signs of the Hessian's eigenvalues."
     )
-st.plotly_chart(plot_gradient_norms(settings.model(), x, paths, gradient), key="land_grad")
+live_chart(plot_gradient_norms(paths), key="land_grad")
 st.markdown(
     "**Stuck at a saddle.** EM is only guaranteed to reach a point where the gradient is zero. "
     "Start it exactly at the saddle and it stays there — the gradient norm above is already 0. "

@@ -59,8 +59,13 @@ def log_likelihood_grid(model, x, mu1, mu2, *, max_chunk_bytes: int = DEFAULT_CH
 
 def gradient(model, x, mu) -> np.ndarray:
     """∂ℓ/∂μ_k = Σ_n r_nk (x_n − μ_k) / v_k, shape (2,)."""
-    resp, scaled = _resp_and_scaled(model, _as_1d(x), mu)
-    return (resp * scaled).sum(axis=0)
+    return evaluate(model, x, mu)[1]
+
+
+def evaluate(model, x, mu) -> tuple[float, np.ndarray]:
+    """(ℓ(μ), ∇ℓ(μ)) from one pass over the data: what every iterative method needs."""
+    log_norm, resp, scaled = _terms(model, _as_1d(x), mu)
+    return float(log_norm.sum()), (resp * scaled).sum(axis=0)
 
 
 def hessian(model, x, mu) -> np.ndarray:
@@ -76,13 +81,23 @@ def hessian(model, x, mu) -> np.ndarray:
 
 
 def _resp_and_scaled(model, x, mu):
-    mu = np.asarray(mu, dtype=np.float64)
-    log_joint = np.column_stack(
-        [_weighted_log_densities(model, x, [mu[k]], k)[0] for k in range(2)]
-    )
-    resp = np.exp(log_joint - np.logaddexp(log_joint[:, :1], log_joint[:, 1:]))
-    scaled = (x[:, None] - mu[None, :]) / np.asarray(model.variances)[None, :]
+    _, resp, scaled = _terms(model, x, mu)
     return resp, scaled
+
+
+def _terms(model, x, mu):
+    """(log p(x_n) (N,), r_nk (N, 2), s_nk = (x_n − μ_k)/v_k (N, 2)), plain numpy: called
+    once per iterate, so no scipy.stats overhead."""
+    mu = np.asarray(mu, dtype=np.float64)
+    variances = np.asarray(model.variances)
+    diff = x[:, None] - mu[None, :]
+    # log w_k + log N(x | μ_k, v_k) = log w_k − ½ log(2π v_k) − (x − μ_k)²/(2 v_k)
+    log_joint = (np.log(model.weights) - 0.5 * np.log(2 * np.pi * variances))[None, :] - (
+        diff**2 / (2 * variances)[None, :]
+    )
+    log_norm = np.logaddexp(log_joint[:, 0], log_joint[:, 1])
+    resp = np.exp(log_joint - log_norm[:, None])
+    return log_norm, resp, diff / variances[None, :]
 
 
 @dataclass(frozen=True)

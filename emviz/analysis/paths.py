@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emviz.analysis.landscape import _as_1d, gradient, hessian
+from emviz.analysis.landscape import _as_1d, evaluate, gradient, hessian
 from emviz.engine import run_em
 
 _DIVERGED = 1e6  # |μ| beyond this is called divergence
@@ -23,12 +23,15 @@ class Path:
         (μ1, μ2) at the start and after every iteration.
     log_likelihoods : ndarray of shape (n_points,)
     stop_reason : {'converged', 'max_iter', 'diverged', 'singular'}
+    gradient_norms : ndarray of shape (n_points,)
+        |∇ℓ| at each point.
     """
 
     method: str
     points: np.ndarray
     log_likelihoods: np.ndarray
     stop_reason: str
+    gradient_norms: np.ndarray
 
     @property
     def iterations(self) -> int:
@@ -44,20 +47,18 @@ class Path:
         return int(np.argmax(drops)) + 1 if drops.any() else None
 
 
-def _log_likelihood(model, x, mu) -> float:
-    return model.log_likelihood(x[:, None], model.params(*mu))
-
-
 def em_path(model, x, start, *, max_iter: int = 500, tol: float = 1e-10) -> Path:
     """EM's M-step iterates (θ after each full iteration) from ``start``."""
     x = _as_1d(x)
     history = run_em(model, x[:, None], model.params(*start), max_iter=max_iter, tol=tol)
     steps = [s for s in history.steps if s.phase in ("init", "M")]
+    points = np.array([s.params.means[:, 0] for s in steps])
     return Path(
         "EM",
-        np.array([s.params.means[:, 0] for s in steps]),
+        points,
         np.array([s.log_likelihood for s in steps]),
         history.stop_reason,
+        np.array([np.linalg.norm(gradient(model, x, p)) for p in points]),
     )
 
 
@@ -71,7 +72,7 @@ def gradient_ascent_path(
         model,
         x,
         start,
-        lambda mu: mu + learning_rate * gradient(model, x, mu) / len(x),
+        lambda mu, grad: mu + learning_rate * grad / len(x),
         max_iter,
         tol,
     )
@@ -81,34 +82,39 @@ def newton_path(model, x, start, *, max_iter: int = 100, tol: float = 1e-10) -> 
     """μ ← μ − H⁻¹ ∇ℓ: finds the nearest zero of the gradient, whatever its kind."""
     x = _as_1d(x)
 
-    def step(mu):
-        return mu - np.linalg.solve(hessian(model, x, mu), gradient(model, x, mu))
+    def step(mu, grad):
+        return mu - np.linalg.solve(hessian(model, x, mu), grad)
 
     return _iterate("Newton–Raphson", model, x, start, step, max_iter, tol)
 
 
 def _iterate(method, model, x, start, step, max_iter, tol) -> Path:
+    """Apply ``step(μ, ∇ℓ(μ))`` until the move is below ``tol``; ℓ and ∇ℓ come from one pass."""
     points = [np.asarray(start, dtype=np.float64)]
-    lls = [_log_likelihood(model, x, points[0])]
+    ll, grad = evaluate(model, x, points[0])
+    lls, grads = [ll], [grad]
     reason = "max_iter"
     for _ in range(max_iter):
         try:
-            new = step(points[-1])
+            new = step(points[-1], grads[-1])
         except np.linalg.LinAlgError:
             reason = "singular"
             break
         if not np.all(np.isfinite(new)) or np.abs(new).max() > _DIVERGED:
             reason = "diverged"
             break
-        points.append(new)
-        lls.append(_log_likelihood(model, x, new))
-        if not np.isfinite(lls[-1]):
+        ll, grad = evaluate(model, x, new)
+        if not np.isfinite(ll):
             reason = "diverged"
             break
+        points.append(new)
+        lls.append(ll)
+        grads.append(grad)
         if np.linalg.norm(points[-1] - points[-2]) < tol:
             reason = "converged"
             break
-    return Path(method, np.array(points), np.array(lls), reason)
+    norms = np.linalg.norm(np.array(grads), axis=1)
+    return Path(method, np.array(points), np.array(lls), reason, norms)
 
 
 def nearest_critical_point(points, location, *, atol: float = 1e-3):

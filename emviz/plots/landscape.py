@@ -204,11 +204,11 @@ def plot_path_norms(paths, norm_of, *, title: str, y_title: str) -> go.Figure:
     return fig
 
 
-def plot_gradient_norms(model, x, paths, gradient) -> go.Figure:
+def plot_gradient_norms(paths) -> go.Figure:
     """|∇ℓ| along each path: EM only promises to drive it to zero."""
     return plot_path_norms(
         paths,
-        lambda path: np.array([np.linalg.norm(gradient(model, x, p)) for p in path.points]),
+        lambda path: path.gradient_norms,
         title="Gradient norm along each path",
         y_title="|∇ℓ|",
     )

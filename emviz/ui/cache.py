@@ -128,7 +128,7 @@ def landscape_sample(settings: LandscapeSettings):
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing the surface…")
-def landscape_surface(settings: LandscapeSettings, resolution: int = 160):
+def landscape_surface(settings: LandscapeSettings, resolution: int = 120):
     """(μ1 grid, μ2 grid, ℓ grid) over the span of the data."""
     x = landscape_sample(settings)
     axis = np.linspace(x.min() - 0.5, x.max() + 0.5, resolution)
