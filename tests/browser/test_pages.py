@@ -241,3 +241,53 @@ def test_clicking_a_point_opens_it_in_the_inspector(page, server):
     assert xy[0] == pytest.approx(xy[1], abs=0.15), f"clicked point 7, inspector shows {picked}"
     assert f"Point {picked} at" in page.inner_text("body")
     assert_no_exception(page)
+
+
+LAND_CHART = ".st-key-land_chart"
+
+
+def _land_frame(page):
+    frame = page.locator(f"{LAND_CHART} iframe").element_handle().content_frame()
+    frame.wait_for_function("() => Number(document.getElementById('chart')?.dataset.renders) > 0")
+    return frame
+
+
+def _renders(frame) -> int:
+    return frame.evaluate("() => Number(document.getElementById('chart').dataset.renders)")
+
+
+def test_landscape_click_sets_a_new_start_and_the_saddle_demo(page, server):
+    goto(page, f"{server}/landscape")
+    assert_no_exception(page)
+    frame = _land_frame(page)
+    area = frame.locator(".nsewdrag").first.bounding_box()
+    x, y = area["x"] + 0.3 * area["width"], area["y"] + 0.3 * area["height"]
+    before = _renders(frame)
+    page.mouse.move(x, y)
+    page.wait_for_timeout(200)
+    page.mouse.click(x, y)
+    frame.wait_for_function(
+        "(n) => Number(document.getElementById('chart').dataset.renders) > n", arg=before
+    )
+    start = frame.evaluate(
+        "() => document.getElementById('chart')._fullData.find(t => t.name === 'start').x[0]"
+    )
+    axis = frame.evaluate("() => document.getElementById('chart')._fullLayout.xaxis.range")
+    assert start == pytest.approx(axis[0] + 0.3 * (axis[1] - axis[0]), abs=0.15)
+    assert_no_exception(page)
+
+    before = _renders(frame)
+    click_and_wait(page, page.get_by_role("button", name="Start at the saddle"))
+    frame.wait_for_function(
+        "(n) => Number(document.getElementById('chart').dataset.renders) > n", arg=before
+    )
+    em_end, saddle = frame.evaluate(
+        """() => { const d = document.getElementById('chart')._fullData;
+                   const em = d.find(t => t.name.startsWith('EM'));
+                   const s = d.find(t => t.name === 'saddle');
+                   const last = em.x.length - 1;
+                   return [[em.x[last], em.y[last]], [s.x[0], s.y[0]]]; }"""
+    )
+    assert em_end == pytest.approx(saddle, abs=1e-6), "EM started at the saddle stays there"
+    screenshot(page, "landscape-saddle-demo")
+    assert_no_exception(page)
