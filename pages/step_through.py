@@ -3,8 +3,8 @@
 import streamlit as st
 
 from emviz.analysis.explain import describe_step
-from emviz.plots.mixture import plot_log_likelihood_trace, plot_mixture
-from emviz.ui.cache import animation_figure, fit
+from emviz.plots.mixture import plot_mixture
+from emviz.ui.cache import animation_figure, fit, step_figures_json
 from emviz.ui.live_chart import live_chart
 from emviz.ui.panels import downloads, parameter_table, phase_formulas, point_inspector
 from emviz.ui.pickers import data_picker, model_picker
@@ -35,11 +35,12 @@ def _apply_chart_click() -> None:
 def step_view():
     cursor = stepper_controls(history, (source, settings))
     left, right = st.columns([3, 2], gap="medium")
-    figure = plot_mixture(history, cursor, selected=st.session_state.get("point"))
+    selected = st.session_state.get("point")
+    step_json, trace_json = step_figures_json(source, settings, cursor, selected)
     with left, st.container(key="main-chart"):
-        live_chart(figure, key="main_chart", step=cursor, on_change=_apply_chart_click)
+        live_chart(step_json, key="main_chart", step=cursor, on_change=_apply_chart_click)
     with right:
-        live_chart(plot_log_likelihood_trace(history, cursor), key="ll_chart", step=cursor)
+        live_chart(trace_json, key="ll_chart", step=cursor)
         st.info(describe_step(history, cursor))
         parameter_table(history, cursor)
     formulas, inspector = st.columns([1, 1], gap="medium")
@@ -49,7 +50,7 @@ def step_view():
     with inspector:
         st.subheader("Why does a point get its colour?")
         point_inspector(history, cursor)
-    downloads(history, figure)
+    downloads(history, lambda: plot_mixture(history, cursor, selected=selected))
 
 
 step_view()

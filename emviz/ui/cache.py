@@ -26,7 +26,7 @@ from emviz.data import (
     read_points,
 )
 from emviz.models import TwoMeanMixture
-from emviz.plots.mixture import make_em_animation
+from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,19 @@ def fit(source: DataSource, settings: ModelSettings) -> tuple[History | None, st
     except ValueError as error:
         return None, str(error)
     return history, ""
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def step_figures_json(
+    source: DataSource, settings: ModelSettings, cursor: int, selected: int | None
+) -> tuple[str, str]:
+    """(step view, log-likelihood trace) of one step as Plotly JSON: stepping back and forth
+    redraws from here instead of rebuilding the figures."""
+    history, _ = fit(source, settings)
+    return (
+        plot_mixture(history, cursor, selected=selected).to_json(),
+        plot_log_likelihood_trace(history, cursor).to_json(),
+    )
 
 
 @st.cache_resource(max_entries=8, show_spinner="Preparing the animation…")

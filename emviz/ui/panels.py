@@ -77,8 +77,11 @@ def point_inspector(history, cursor: int) -> None:
         st.caption("At the initial state q is uniform: no E-step has looked at the data yet.")
 
 
-def downloads(history, figure) -> None:
-    """The run as JSON and CSV, the shown figure as standalone HTML (built only on click)."""
+def downloads(history, make_figure) -> None:
+    """The run as JSON and CSV, the shown figure as standalone HTML (all built only on click).
+
+    ``make_figure()`` returns the figure to save.
+    """
     left, middle, right = st.columns(3)
     left.download_button(
         "History (JSON)",
@@ -100,7 +103,7 @@ def downloads(history, figure) -> None:
     )
     right.download_button(
         "Figure (HTML)",
-        data=lambda: figure.to_html(include_plotlyjs=True),
+        data=lambda: make_figure().to_html(include_plotlyjs=True),
         file_name="em_step.html",
         mime="text/html",
         on_click="ignore",

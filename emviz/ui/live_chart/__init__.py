@@ -8,6 +8,7 @@ plotly Python package, so it works offline and needs no build step.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -34,15 +35,17 @@ def _component_dir() -> Path:
 _live_chart = components.declare_component("emviz_live_chart", path=str(_component_dir()))
 
 
-def live_chart(figure: go.Figure, *, key: str, step: int | None = None, on_change=None):
+def live_chart(figure: go.Figure | str, *, key: str, step: int | None = None, on_change=None):
     """Show ``figure``; return the last click as {'curve', 'point', 'x', 'y', 'click'}.
 
     A click on trace 0 wins when several traces lie under the cursor; ``click`` counts clicks.
 
     ``step`` is written on the chart element (``data-step``) so tests can tell which step it
-    shows. The figure travels as Plotly JSON, base64 arrays included.
+    shows. The figure travels as Plotly JSON, base64 arrays included; it may be given as that
+    JSON text already (e.g. from a cache).
     """
-    height = int(figure.layout.height or 500)
+    spec = figure if isinstance(figure, str) else figure.to_json()
+    height = int(json.loads(spec).get("layout", {}).get("height") or 500)
     return _live_chart(
-        spec=figure.to_json(), step=step, key=key, default=None, height=height, on_change=on_change
+        spec=spec, step=step, key=key, default=None, height=height, on_change=on_change
     )
