@@ -6,7 +6,13 @@ from emviz.analysis.explain import describe_step
 from emviz.plots.mixture import plot_mixture
 from emviz.ui.cache import animation_figure, fit, step_figures_json
 from emviz.ui.live_chart import live_chart
-from emviz.ui.panels import downloads, parameter_table, phase_formulas, point_inspector
+from emviz.ui.panels import (
+    downloads,
+    parameter_table,
+    phase_formulas,
+    phase_pointer,
+    point_inspector,
+)
 from emviz.ui.pickers import data_picker, model_picker
 from emviz.ui.stepper import stepper_controls
 
@@ -43,17 +49,16 @@ def step_view():
         live_chart(trace_json, key="ll_chart", step=cursor)
         st.info(describe_step(history, cursor))
         parameter_table(history, cursor)
-    formulas, inspector = st.columns([1, 1], gap="medium")
-    with formulas:
-        st.subheader("This half-step's formulas")
-        phase_formulas(history[cursor].phase, settings.covariance_type, settings.reg_covar)
-    with inspector:
-        st.subheader("Why does a point get its colour?")
-        point_inspector(history, cursor)
+    phase_pointer(history[cursor].phase)
+    st.subheader("Why does a point get its colour?")
+    point_inspector(history, cursor)
     downloads(history, lambda: plot_mixture(history, cursor, selected=selected))
 
 
 step_view()
+
+st.subheader("The formulas of each half-step")
+phase_formulas(settings.covariance_type, settings.reg_covar)
 
 st.subheader("Play the whole run")
 st.caption("Plays in your browser from the recorded steps: no waiting for the server.")

@@ -45,15 +45,30 @@ def parameter_table(history, cursor: int) -> None:
     st.caption("Highlighted: changed by this half-step. An E-step never changes θ.")
 
 
-def phase_formulas(phase: str, covariance_type: str, reg_covar: float) -> None:
-    if phase == "init":
-        st.latex(INIT_LATEX)
-    elif phase == "E":
+def phase_formulas(covariance_type: str, reg_covar: float) -> None:
+    """Both half-steps' formulas side by side. Drawn outside the stepping fragment: typesetting
+    them again on every step costs ~0.1 s in the browser and they only depend on the model."""
+    e_step, m_step = st.columns(2, gap="medium")
+    with e_step:
+        st.markdown("**E-step** — responsibilities, θ fixed")
         st.latex(E_STEP_LATEX)
-    else:
+        st.caption("Before the first E-step (step 0):")
+        st.latex(INIT_LATEX)
+    with m_step:
+        st.markdown("**M-step** — weighted maximum likelihood, q fixed")
         st.latex(M_STEP_LATEX["weights"])
         st.latex(M_STEP_LATEX[covariance_type] + (r" \;+\; \varepsilon I" if reg_covar else ""))
     st.latex(DECOMPOSITION_LATEX)
+
+
+def phase_pointer(phase: str) -> None:
+    """One line naming which formulas below the shown half-step used."""
+    used = {
+        "init": "no formula yet: q is uniform (left column, bottom)",
+        "E": "the **E-step** formula (left)",
+        "M": "the **M-step** formulas (right)",
+    }[phase]
+    st.markdown(f"This half-step used {used}.")
 
 
 def point_inspector(history, cursor: int) -> None:
