@@ -60,7 +60,9 @@ def _axis_ranges(X: np.ndarray, pad: float = 0.12) -> list[list[float]]:
 # ---- 2-D ----
 
 
-def _traces_2d(history, index: int, selected: int | None) -> list[go.BaseTraceType]:
+def _traces_2d(
+    history, index: int, selected: int | None, webgl: bool | None = None
+) -> list[go.BaseTraceType]:
     """Points, then per component its 1σ and 2σ ellipses, then all means, then the selection.
 
     The order and number of traces are the same at every step, so animation frames can
@@ -68,7 +70,8 @@ def _traces_2d(history, index: int, selected: int | None) -> list[go.BaseTraceTy
     """
     X = history.X
     params = history[index].params
-    scatter = _trace(go.Scattergl if len(X) > WEBGL_THRESHOLD else go.Scatter)
+    webgl = len(X) > WEBGL_THRESHOLD if webgl is None else webgl
+    scatter = _trace(go.Scattergl if webgl else go.Scatter)
     traces = [
         scatter(
             x=X[:, 0],
@@ -162,9 +165,11 @@ def _layout_2d(history, title: str) -> dict:
     }
 
 
-def plot_mixture_2d(history, index: int, *, selected: int | None = None) -> go.Figure:
+def plot_mixture_2d(
+    history, index: int, *, selected: int | None = None, webgl: bool | None = None
+) -> go.Figure:
     """The data coloured by responsibilities, with 1σ/2σ ellipses and means, at one step."""
-    fig = go.Figure(_traces_2d(history, index, selected), _validate=False)
+    fig = go.Figure(_traces_2d(history, index, selected, webgl), _validate=False)
     fig.update_layout(_layout_2d(history, step_title(history, index)))
     fig.update_xaxes(showgrid=True, gridcolor="#eee")
     fig.update_yaxes(showgrid=True, gridcolor="#eee")
@@ -301,11 +306,13 @@ def plot_mixture_1d(history, index: int) -> go.Figure:
     return fig
 
 
-def plot_mixture(history, index: int, *, selected: int | None = None) -> go.Figure:
+def plot_mixture(
+    history, index: int, *, selected: int | None = None, webgl: bool | None = None
+) -> go.Figure:
     """The step view for the data's dimension (1-D or 2-D; higher dimensions show x₁, x₂)."""
     if history.X.shape[1] == 1:
         return plot_mixture_1d(history, index)
-    return plot_mixture_2d(history, index, selected=selected)
+    return plot_mixture_2d(history, index, selected=selected, webgl=webgl)
 
 
 # ---- animation ----

@@ -220,10 +220,16 @@ def test_csv_upload_good_and_bad(page, server, tmp_path):
 def test_clicking_a_point_opens_it_in_the_inspector(page, server):
     open_step_page(page, server)
     press(page, "Full iteration", 2)
-    frame = page.frame_locator(f"{MAIN_CHART} iframe")
-    points = frame.locator(".scatterlayer .trace").first.locator(".points path")
-    box = points.nth(7).bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    # the point's pixel position from Plotly's own axes (the points may be drawn with WebGL)
+    frame_box = page.locator(f"{MAIN_CHART} iframe").bounding_box()
+    inner = page.evaluate(
+        f"""() => {{ const gd = window.__emviz.graph('{MAIN_CHART}');
+                   const t = gd._fullData[0], L = gd._fullLayout;
+                   const r = gd.getBoundingClientRect();
+                   return [r.left + L.xaxis._offset + L.xaxis.l2p(t.x[7]),
+                           r.top + L.yaxis._offset + L.yaxis.l2p(t.y[7])]; }}"""
+    )
+    x, y = frame_box["x"] + inner[0], frame_box["y"] + inner[1]
     page.mouse.move(x, y)
     page.wait_for_timeout(200)
     page.mouse.click(x, y)
