@@ -111,5 +111,7 @@ st.markdown(
     "Start it exactly at the saddle and it stays there — the gradient norm above is already 0. "
     "Nudge the start by ε and it escapes to a mode. With equal variances the whole diagonal "
     "μ₁ = μ₂ is mapped by one EM step onto the saddle (x̄, x̄): on it both components see "
-    "identical data, so every responsibility equals the weight."
+    "identical data, so every responsibility equals the weight. Newton–Raphson heads for the "
+    "nearest zero of the gradient, saddles included, and from a poor start it can slide onto a "
+    "flat plateau where one component has no data left (its gradient vanishes there too)."
 )
