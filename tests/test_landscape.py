@@ -7,20 +7,9 @@ from scipy.stats import norm
 
 from emviz import History, run_em
 from emviz.analysis.landscape import critical_points, gradient, hessian, log_likelihood_grid
-from emviz.data import make_two_mean_sample
 from emviz.models import TwoMeanMixture
 
 MODEL = TwoMeanMixture()
-
-
-@pytest.fixture(scope="module")
-def x():
-    return make_two_mean_sample()
-
-
-@pytest.fixture(scope="module")
-def points(x):
-    return critical_points(MODEL, x)
 
 
 def _direct(x, mu1, mu2):

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from emviz import run_em
-from emviz.analysis.landscape import critical_points
 from emviz.analysis.paths import (
     em_path,
     gradient_ascent_path,
@@ -12,20 +11,9 @@ from emviz.analysis.paths import (
     newton_path,
 )
 from emviz.analysis.rates import em_map_jacobian, em_rate, observed_rate
-from emviz.data import make_two_mean_sample
 from emviz.models import TwoMeanMixture
 
 MODEL = TwoMeanMixture()
-
-
-@pytest.fixture(scope="module")
-def x():
-    return make_two_mean_sample()
-
-
-@pytest.fixture(scope="module")
-def points(x):
-    return critical_points(MODEL, x)
 
 
 def test_em_path_never_decreases_and_ends_at_a_critical_point(x, points):

@@ -97,31 +97,24 @@ def downloads(history, make_figure) -> None:
 
     ``make_figure()`` returns the figure to save.
     """
-    left, middle, right = st.columns(3)
-    left.download_button(
-        "History (JSON)",
-        data=history.to_json,
-        file_name="em_history.json",
-        mime="application/json",
-        on_click="ignore",
-        key="dl_json",
-        width="stretch",
+    files = (
+        ("History (JSON)", history.to_json, "em_history.json", "application/json", "dl_json"),
+        ("History (CSV)", history.to_csv, "em_history.csv", "text/csv", "dl_csv"),
+        (
+            "Figure (HTML)",
+            lambda: make_figure().to_html(include_plotlyjs=True),
+            "em_step.html",
+            "text/html",
+            "dl_html",
+        ),
     )
-    middle.download_button(
-        "History (CSV)",
-        data=history.to_csv,
-        file_name="em_history.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key="dl_csv",
-        width="stretch",
-    )
-    right.download_button(
-        "Figure (HTML)",
-        data=lambda: make_figure().to_html(include_plotlyjs=True),
-        file_name="em_step.html",
-        mime="text/html",
-        on_click="ignore",
-        key="dl_html",
-        width="stretch",
-    )
+    for column, (label, data, file_name, mime, key) in zip(st.columns(3), files):
+        column.download_button(
+            label,
+            data=data,
+            file_name=file_name,
+            mime=mime,
+            on_click="ignore",
+            key=key,
+            width="stretch",
+        )
