@@ -26,3 +26,9 @@ def target_step(history, cursor: int, action: str) -> int | None:
     if action == "Reset":
         return 0 if cursor > 0 else None
     raise ValueError(f"Unknown action {action!r}; expected one of {ACTIONS}")
+
+
+def step_targets(history, cursor: int) -> dict[str, int]:
+    """Every action that applies at ``cursor``, mapped to the step index it moves to."""
+    targets = {action: target_step(history, cursor, action) for action in ACTIONS}
+    return {action: target for action, target in targets.items() if target is not None}

@@ -4,7 +4,7 @@ import streamlit as st
 
 from emviz.analysis.explain import describe_step
 from emviz.plots.mixture import plot_mixture
-from emviz.ui.cache import animation_figure, fit, step_figures_json
+from emviz.ui.cache import animation_figure, fit, next_step_figures, step_figures_json
 from emviz.ui.live_chart import live_chart
 from emviz.ui.panels import (
     downloads,
@@ -12,6 +12,7 @@ from emviz.ui.panels import (
     phase_formulas,
     phase_pointer,
     point_inspector,
+    selected_point,
 )
 from emviz.ui.pickers import data_picker, model_picker
 from emviz.ui.stepper import stepper_controls
@@ -41,12 +42,26 @@ def _apply_chart_click() -> None:
 def step_view():
     cursor = stepper_controls(history, (source, settings))
     left, right = st.columns([3, 2], gap="medium")
-    selected = st.session_state.get("point")
+    selected = selected_point(len(history.X))
     step_json, trace_json = step_figures_json(source, settings, cursor, selected)
+    moves, following = next_step_figures(source, settings, cursor, selected)
     with left, st.container(key="main-chart"):
-        live_chart(step_json, key="main_chart", step=cursor, on_change=_apply_chart_click)
+        live_chart(
+            step_json,
+            key="main_chart",
+            step=cursor,
+            on_change=_apply_chart_click,
+            preload={target: pair[0] for target, pair in following.items()},
+            moves=moves,
+        )
     with right:
-        live_chart(trace_json, key="ll_chart", step=cursor)
+        live_chart(
+            trace_json,
+            key="ll_chart",
+            step=cursor,
+            preload={target: pair[1] for target, pair in following.items()},
+            moves=moves,
+        )
         st.info(describe_step(history, cursor))
         parameter_table(history, cursor)
     phase_pointer(history[cursor].phase)

@@ -24,12 +24,17 @@ def _decode(value):
     return np.asarray(value)
 
 
-def _figure(at, key="main_chart"):
-    """The figure a live chart (emviz.ui.live_chart) was given, by its widget key."""
+def _chart_args(at, key="main_chart"):
+    """The arguments a live chart (emviz.ui.live_chart) was given, by its widget key."""
     for element in at.get("component_instance"):
         if element.proto.id.endswith(f"-{key}"):
-            return json.loads(json.loads(element.proto.json_args)["spec"])
+            return json.loads(element.proto.json_args)
     raise AssertionError(f"no live chart with key {key!r}")
+
+
+def _figure(at, key="main_chart"):
+    """The figure a live chart was given, by its widget key."""
+    return json.loads(_chart_args(at, key)["spec"])
 
 
 def _animation(at):
@@ -91,14 +96,23 @@ def test_buttons_move_the_shown_step():
         ("Reset", 0),
     ]
     for label, expected in sequence:
+        before = {key: _chart_args(at, key) for key in ("main_chart", "ll_chart")}
         at.button(key=f"step_{label}").click().run()
         assert not at.exception
         assert _status(at).startswith(f"**Step {expected} of {last}**"), label
+        for key, args in before.items():
+            # What the browser drew on the click, before the server answered, is what it sends.
+            assert args["moves"][label] == expected
+            assert args["preload"][str(expected)] == _chart_args(at, key)["spec"]
         figure = _figure(at)
         assert figure["layout"]["title"]["text"].startswith(f"Step {expected} ")
         _ellipse_check(figure, reference[expected].params, k=1)
     assert at.button(key="step_M-step").disabled  # at the initial state the next is an E-step
     assert at.button(key="step_Back").disabled
+    moves = _chart_args(at)["moves"]  # the buttons that apply, and only they
+    assert moves == {"E-step": 1, "Full iteration": 2, "Run to convergence": last}
+    for label in ("E-step", "M-step", "Full iteration", "Run to convergence", "Back", "Reset"):
+        assert at.button(key=f"step_{label}").disabled == (label not in moves)
 
 
 def test_scrubber_shows_any_step_without_rerunning_em():
@@ -165,3 +179,13 @@ def test_point_inspector_shows_bayes_rule():
     table = at.table[1].value  # [0] is the parameter table
     products = table["π · N"].to_numpy()
     np.testing.assert_allclose(table["responsibility"], products / products.sum(), rtol=1e-9)
+
+
+def test_a_smaller_data_set_keeps_the_inspected_point_in_range():
+    at = _open()
+    at.number_input(key="point").set_value(450).run()
+    assert _figure(at)["data"][-1]["name"] == "selected point"
+    at.sidebar.slider(key="data_n").set_value(100).run()
+    assert not at.exception
+    assert at.number_input(key="point").value == 0
+    assert len(_figure(at)["data"][0]["marker"]["color"]) == 100

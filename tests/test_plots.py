@@ -13,7 +13,7 @@ from emviz.plots.mixture import (
     plot_mixture_2d,
 )
 from emviz.plots.palette import COMPONENT_COLOURS, mixed_colours
-from emviz.stepper import target_step
+from emviz.stepper import step_targets, target_step
 
 
 @pytest.fixture
@@ -135,6 +135,14 @@ def test_stepper_targets(history):
     assert target_step(history, 5, "Reset") == 0
     assert target_step(history, 0, "Run to convergence") == last
     assert target_step(history, last, "Full iteration") is None
+    assert step_targets(history, 1) == {
+        "M-step": 2,
+        "Full iteration": 2,
+        "Run to convergence": last,
+        "Back": 0,
+        "Reset": 0,
+    }
+    assert step_targets(history, last) == {"Back": last - 1, "Reset": 0}
 
 
 def test_m_step_sentence_quotes_the_moved_mean(history):

@@ -27,6 +27,7 @@ from emviz.data import (
 )
 from emviz.models import TwoMeanMixture
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
+from emviz.stepper import step_targets
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,20 @@ def step_figures_json(
         plot_mixture(history, cursor, selected=selected).to_json(),
         plot_log_likelihood_trace(history, cursor).to_json(),
     )
+
+
+def next_step_figures(
+    source: DataSource, settings: ModelSettings, cursor: int, selected: int | None
+) -> tuple[dict[str, int], dict[int, tuple[str, str]]]:
+    """(moves, figures): where each stepping button leads from ``cursor``, and the
+    step_figures_json of those steps, for the charts to draw before the server answers."""
+    history, _ = fit(source, settings)
+    moves = step_targets(history, cursor)
+    figures = {
+        target: step_figures_json(source, settings, target, selected)
+        for target in sorted(set(moves.values()))
+    }
+    return moves, figures
 
 
 @st.cache_resource(max_entries=8, show_spinner="Preparing the animation…")

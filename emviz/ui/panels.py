@@ -71,6 +71,16 @@ def phase_pointer(phase: str) -> None:
     st.markdown(f"This half-step used {used}.")
 
 
+def selected_point(n_samples: int) -> int:
+    """The inspected point (ringed in the chart): 0 at first, back to 0 when the data shrank
+    below it, so a smaller data set never points past its end."""
+    point = st.session_state.get("point", 0)
+    if not 0 <= point < n_samples:
+        point = 0
+    st.session_state["point"] = point
+    return point
+
+
 def point_inspector(history, cursor: int) -> None:
     """Responsibilities of one point for every component, with the numbers behind them."""
     point = st.number_input(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from emviz.plots.mixture import step_label
-from emviz.stepper import ACTIONS, target_step
+from emviz.stepper import ACTIONS, step_targets
 
 CURSOR = "cursor"
 _RUN_ID = "cursor_run"
@@ -40,8 +40,9 @@ def stepper_controls(history, run_id) -> int:
     """Draw the six buttons, the scrubber and the status line; return the shown step index."""
     cursor = current_step(history, run_id)
     columns = st.columns(len(ACTIONS))
+    targets = step_targets(history, cursor)
     for column, action in zip(columns, ACTIONS):
-        target = target_step(history, cursor, action)
+        target = targets.get(action)
         column.button(
             action,
             key=f"step_{action}",

@@ -207,6 +207,10 @@ _TRACKER_JS = r"""
     if (!mark || gd !== mark.gd) return true;
     return gd.__emvizAfterplot.n > mark.n;
   };
+  s.chartStep = (scope) => {  // the step a live chart shows (its data-step attribute)
+    const gd = s.graph(scope);
+    return gd && gd.dataset.step ? Number(gd.dataset.step) : null;
+  };
   s.step = () => {
     const el = document.querySelector('.st-key-step-status');
     const m = el && el.innerText.match(/Step (\d+) of (\d+)/);

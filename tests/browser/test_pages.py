@@ -117,6 +117,18 @@ def press(page, label: str, expected: int | None) -> tuple[int, int]:
             raise AssertionError(
                 f"after {label!r} the main chart ({MAIN_CHART}) was not redrawn"
             ) from None
+    # The chart may draw the step before the server answers (preloaded); both must agree.
+    try:
+        page.wait_for_function(
+            "([chart, step]) => window.__emviz.chartStep(chart) === step",
+            arg=[MAIN_CHART, shown[0]],
+            timeout=15_000,
+        )
+    except Exception:
+        chart_step = page.evaluate("(c) => window.__emviz.chartStep(c)", MAIN_CHART)
+        raise AssertionError(
+            f"after {label!r} the status shows step {shown[0]}, the chart step {chart_step}"
+        ) from None
     assert_no_exception(page)
     return shown
 
