@@ -18,6 +18,12 @@ PAGES = {
     ],
     "Why it works": [
         st.Page(
+            "pages/why_em_works.py",
+            title="Why EM works",
+            icon=":material/functions:",
+            url_path="why-em-works",
+        ),
+        st.Page(
             "pages/landscape.py",
             title="Likelihood landscape",
             icon=":material/landscape:",

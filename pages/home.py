@@ -28,6 +28,11 @@ st.markdown(
     "M-step, full iterations, a scrubber and in-browser playback, with the numbers behind "
     "every colour and every move."
 )
+st.page_link("pages/why_em_works.py", label="**Why EM works**", icon=":material/functions:")
+st.markdown(
+    "ln p(X|θ) = ELBO + KL for every half-step of your run; Bishop's Fig. 9.14 drawn live; Q and "
+    "the entropy; Jensen's inequality for one point; and an audit that catches a broken M-step."
+)
 st.page_link("pages/landscape.py", label="**Likelihood landscape**", icon=":material/landscape:")
 st.markdown(
     "The surface ℓ(μ₁, μ₂) of a two-mean mixture with its modes and saddle; EM, gradient ascent "

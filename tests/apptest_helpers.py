@@ -1,7 +1,10 @@
 """Opening a page of the app in AppTest, shared by the page tests."""
 
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,3 +18,20 @@ def open_page(page: str, timeout: float = 180) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def decode(value):
+    """Plotly's JSON arrays: plain lists, or {'dtype', 'bdata'} base64-encoded binary."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        return array.reshape(value["shape"]) if "shape" in value else array
+    return np.asarray(value)
+
+
+def plotly_figure(at: AppTest, key: str) -> dict:
+    """The Plotly JSON of the st.plotly_chart with widget key ``key``."""
+    for element in at.get("plotly_chart"):
+        if element.proto.id.endswith(f"-{key}") or f"-{key}-" in element.proto.id:
+            return json.loads(element.proto.spec)
+    ids = [element.proto.id for element in at.get("plotly_chart")]
+    raise AssertionError(f"no plotly chart with key {key!r} among {ids}")

@@ -1,6 +1,5 @@
 """AppTest: every page runs; the step page's presets, buttons and scrubber drive the figure."""
 
-import base64
 import json
 from pathlib import Path
 
@@ -10,18 +9,11 @@ from streamlit.testing.v1 import AppTest
 
 from emviz import GaussianMixture, run_em
 from emviz.data import PRESETS, load_preset, preset_names
+from tests.apptest_helpers import decode as _decode
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 STEP_PAGE = "pages/step_through.py"
-
-
-def _decode(value):
-    """Plotly's JSON arrays: plain lists, or {'dtype', 'bdata'} base64-encoded binary."""
-    if isinstance(value, dict) and "bdata" in value:
-        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        return array.reshape(value["shape"]) if "shape" in value else array
-    return np.asarray(value)
 
 
 def _chart_args(at, key="main_chart"):

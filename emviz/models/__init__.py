@@ -10,6 +10,7 @@ from emviz.models.gaussian_mixture import (
 )
 from emviz.models.protocol import LatentVariableModel, SingularParameters
 from emviz.models.two_means import TwoMeanMixture
+from emviz.models.variants import OvershootingMStep
 
 MODEL_TYPES = {"GaussianMixture": GaussianMixture, "TwoMeanMixture": TwoMeanMixture}
 
@@ -18,6 +19,8 @@ def model_from_dict(d: dict):
     """Rebuild a model from its ``to_dict()`` form."""
     settings = dict(d)
     name = settings.pop("model")
+    if name == "OvershootingMStep":  # a wrapper: rebuild what it wraps first
+        return OvershootingMStep(model_from_dict(settings["base"]), settings["factor"])
     if name not in MODEL_TYPES:
         raise ValueError(f"Unknown model type {name!r}")
     # JSON turns tuples into lists; the models' settings are tuples
@@ -35,6 +38,7 @@ __all__ = [
     "GaussianPosterior",
     "LatentVariableModel",
     "MODEL_TYPES",
+    "OvershootingMStep",
     "SingularParameters",
     "TwoMeanMixture",
     "model_from_dict",

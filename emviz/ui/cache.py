@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from emviz import GaussianMixture, History, run_em
+from emviz.analysis.bound import bound_slice, m_step_iteration, two_mean_bound_grid
 from emviz.analysis.gradient import (
     learning_rate_sweep,
     params_from_theta,
@@ -25,7 +26,7 @@ from emviz.data import (
     read_columns,
     read_points,
 )
-from emviz.models import TwoMeanMixture
+from emviz.models import OvershootingMStep, TwoMeanMixture
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
 from emviz.stepper import step_targets
 
@@ -125,6 +126,72 @@ def animation_figure(source: DataSource, settings: ModelSettings):
     of frames on every rerun would cost more than building them; nothing mutates it."""
     history, _ = fit(source, settings)
     return make_em_animation(history)
+
+
+# ---- why EM works: any model of the protocol, optionally broken ----
+
+
+@dataclass(frozen=True)
+class BoundRun:
+    """Which run the "Why EM works" page shows: a Gaussian mixture on the step page's data
+    and settings, or the two-mean mixture on the landscape's sample from ``start``; with an
+    M-step that overshoots by ``overshoot`` when that is not 1."""
+
+    family: str  # "gaussian" | "two-mean"
+    source: DataSource | None = None
+    settings: ModelSettings | None = None
+    start: tuple[float, float] = (-1.0, 4.0)
+    overshoot: float = 1.0
+
+
+@st.cache_data(max_entries=16, show_spinner="Running EM…")
+def bound_history(run: BoundRun) -> tuple[History | None, str]:
+    """The recorded run of ``run``: (history, error)."""
+    if run.family == "gaussian":
+        base, _ = fit(run.source, run.settings)
+        if base is None or run.overshoot == 1.0:
+            return fit(run.source, run.settings)
+        model, X, init = base.model, base.X, base[0].params
+        settings = run.settings
+        max_iter, tol = settings.max_iter, settings.tol
+    else:
+        landscape = LandscapeSettings()
+        model, X = landscape.model(), landscape_sample(landscape)[:, None]
+        init, max_iter, tol = model.params(*run.start), 200, 1e-8
+    if run.overshoot != 1.0:
+        model = OvershootingMStep(model, run.overshoot)
+    try:
+        return run_em(model, X, init, max_iter=max_iter, tol=tol), ""
+    except ValueError as error:
+        return None, str(error)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def bound_slice_of(run: BoundRun, cursor: int, direction: str, seed: int = 0):
+    history, _ = bound_history(run)
+    return bound_slice(history, cursor, direction, seed=seed)
+
+
+@st.cache_data(max_entries=64, show_spinner="Computing the surfaces…")
+def two_mean_bound_surfaces(run: BoundRun, cursor: int, resolution: int = 80):
+    """(μ1 axis, μ2 axis, ℓ grid, bound grid, (e_step, m_step)) for the iteration at
+    ``cursor`` of a two-mean run, or None when it has no iteration there."""
+    history, _ = bound_history(run)
+    iteration = m_step_iteration(history, cursor)
+    if iteration is None:
+        return None
+    model = history.model
+    model = getattr(model, "base", model)  # the surfaces are the model's, broken M-step or not
+    x = history.X[:, 0]
+    axis = np.linspace(x.min() - 0.5, x.max() + 0.5, resolution)
+    resp = history.responsibilities(iteration[0])
+    return (
+        axis,
+        axis,
+        log_likelihood_grid(model, x, axis, axis),
+        two_mean_bound_grid(model, x, resp, axis, axis),
+        iteration,
+    )
 
 
 # ---- the two-mean likelihood landscape ----

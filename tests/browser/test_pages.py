@@ -309,3 +309,40 @@ def test_landscape_click_sets_a_new_start_and_the_saddle_demo(page, server):
     assert em_end == pytest.approx(saddle, abs=1e-6), "EM started at the saddle stays there"
     screenshot(page, "landscape-saddle-demo")
     assert_no_exception(page)
+
+
+WHY_PATH = "why-em-works"
+
+
+def _alert_text(page, text: str, timeout: float = 15_000) -> str:
+    alert = page.locator('[data-testid="stAlert"]', has_text=text).first
+    alert.wait_for(timeout=timeout)
+    return alert.inner_text()
+
+
+def test_why_em_works_steps_and_the_audit_catches_a_broken_m_step(page, server):
+    goto(page, f"{server}/{WHY_PATH}")
+    assert_no_exception(page)
+    assert page_not_found(page) is None
+    for chart in ("decomposition_chart", "slice_chart", "q_entropy_chart", "jensen_chart"):
+        wait_for_plotly(page, f".st-key-{chart}")
+    assert "ℓ never fell" in _alert_text(page, "ℓ never fell")
+    mark_chart(page, ".st-key-decomposition_chart")
+    click_and_wait(page, step_button(page, "Full iteration"))
+    assert read_step(page)[0] == 2
+    wait_for_chart_rerender(page, ".st-key-decomposition_chart")
+    assert "M-step:" in page.inner_text("body")
+    screenshot(page, "why-em-works-step-2")
+
+    page.get_by_text("Break it: over-shooting M-step").click()
+    text = _alert_text(page, "ℓ fell")
+    assert "the M-step lowered the lower bound" in text
+    assert read_step(page)[0] == 0  # a new run starts at its initial state
+    assert_no_exception(page)
+    screenshot(page, "why-em-works-broken")
+
+    page.get_by_text("Two-mean mixture (1-D)").click()
+    click_and_wait(page, step_button(page, "Full iteration"))
+    wait_for_plotly(page, ".st-key-surface_chart")
+    assert_no_exception(page)
+    screenshot(page, "why-em-works-two-means")

@@ -1,0 +1,341 @@
+"""The lower bound L(q, θ) and the log-likelihood ℓ(θ) away from the recorded steps.
+
+For any q over the hidden variables, ℓ(θ) = L(q, θ) + KL(q ‖ p(Z | X, θ)) with
+L(q, θ) = Q(θ, q) + H(q). Fixing q = p(Z | X, θ_old) gives Bishop's Fig. 9.14: a bound that
+touches ℓ at θ_old (KL = 0 there) with the same slope, lies below it elsewhere (KL ≥ 0), and
+is maximised by the M-step's θ_new.
+
+Parameters move along straight lines θ_from + t·direction in the space of
+`parameter_vector(params)`; everything here uses only the model protocol (``e_step``,
+``expected_log_joint``, ``entropy``, ``to_dict``/``params_from_dict``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emviz.models.protocol import SingularParameters
+from emviz.models.two_means import TwoMeanMixture
+
+# Parameters at which a model cannot be evaluated (negative weight, covariance not positive
+# definite) give NaN on the slice instead of an error: the curve simply has a gap there.
+_UNDEFINED = (ValueError, ArithmeticError, np.linalg.LinAlgError, SingularParameters)
+
+
+def parameter_vector(params) -> np.ndarray:
+    """Every number of ``params`` in one flat array, in the order of ``params.to_dict()``."""
+    parts = [np.ravel(np.asarray(value, dtype=float)) for value in params.to_dict().values()]
+    return np.concatenate(parts)
+
+
+def params_from_vector(model, template, vector: np.ndarray):
+    """The inverse of `parameter_vector`, with the shapes of ``template``."""
+    out, start = {}, 0
+    for name, value in template.to_dict().items():
+        shape = np.shape(value)
+        size = int(np.prod(shape, dtype=int))
+        out[name] = np.reshape(vector[start : start + size], shape).tolist()
+        start += size
+    return model.params_from_dict(out)
+
+
+def _valid(model, params, n_features: int) -> bool:
+    check = getattr(model, "check_params", None)
+    if check is None:
+        return True
+    try:
+        check(params, n_features)
+    except _UNDEFINED:
+        return False
+    return True
+
+
+def bound_along(model, X, posterior, params_from, direction, ts) -> tuple[np.ndarray, np.ndarray]:
+    """ℓ(θ) and L(q, θ) at θ = θ_from + t·direction for each t in ``ts``.
+
+    Parameters
+    ----------
+    model : a model following `emviz.models.protocol`
+    X : array of shape (n_samples, n_features)
+    posterior : the model's posterior object, the fixed q of the bound
+    params_from : parameters of ``model``, θ at t = 0
+    direction : array of shape (n_parameters,), in the space of `parameter_vector`
+    ts : array of shape (n_ts,)
+
+    Returns
+    -------
+    log_likelihood, bound : arrays of shape (n_ts,)
+        NaN where θ(t) is not a valid parameter (e.g. a negative weight or variance).
+    """
+    data = model.prepare(X)
+    n_features = np.shape(data.X)[1]
+    origin = parameter_vector(params_from)
+    direction = np.asarray(direction, dtype=float)
+    if direction.shape != origin.shape:
+        raise ValueError(f"direction has shape {direction.shape}, expected {origin.shape}")
+    entropy = model.entropy(posterior)
+    ts = np.asarray(ts, dtype=float)
+    log_likelihood = np.full(ts.shape, np.nan)
+    bound = np.full(ts.shape, np.nan)
+    for i, t in enumerate(ts):
+        try:
+            params = params_from_vector(model, params_from, origin + t * direction)
+            if not _valid(model, params, n_features):
+                continue
+            with np.errstate(all="ignore"):
+                evaluated = model.e_step(data, params)
+                # L(q, θ) = Q(θ, q) + H(q)
+                value = model.expected_log_joint(posterior, evaluated) + entropy
+        except _UNDEFINED:
+            continue
+        if np.isfinite(evaluated.log_likelihood) and np.isfinite(value):
+            log_likelihood[i], bound[i] = evaluated.log_likelihood, value
+    return log_likelihood, bound
+
+
+# ---- directions ----
+
+
+def m_step_iteration(history, cursor: int) -> tuple[int, int] | None:
+    """(E-step index, M-step index) of the iteration shown at ``cursor``, or None.
+
+    At an E-step that is the M-step after it; at an M-step the E-step before it; at the
+    initial state the first iteration.
+    """
+    phase = history[cursor].phase
+    e_index = {"init": 1, "E": cursor, "M": cursor - 1}[phase]
+    if e_index + 1 >= len(history):
+        return None
+    return e_index, e_index + 1
+
+
+def free_directions(model, params) -> dict[str, np.ndarray]:
+    """Unit moves along the parameters a learner can name, in `parameter_vector` space.
+
+    Means along each axis; for a Gaussian mixture also the weight of each component (taken
+    from the others in equal parts, so the weights still add up to 1) and, for full and
+    diagonal covariances, each variance. The two-mean mixture has only its two means.
+    """
+    template = params.to_dict()
+    sizes = {name: int(np.size(value)) for name, value in template.items()}
+    offsets = dict(zip(sizes, np.cumsum([0, *sizes.values()])[:-1]))
+    total = sum(sizes.values())
+    n_components, n_features = np.shape(template["means"])
+
+    def unit(name: str, flat_index: int, value: float = 1.0) -> np.ndarray:
+        vector = np.zeros(total)
+        vector[offsets[name] + flat_index] = value
+        return vector
+
+    axes = "xyz" if n_features <= 3 else [str(d + 1) for d in range(n_features)]
+    directions = {}
+    for k in range(n_components):
+        for d in range(n_features):
+            name = f"μ{k + 1}" if n_features == 1 else f"μ{k + 1} ({axes[d]})"
+            directions[name] = unit("means", k * n_features + d)
+    if isinstance(model, TwoMeanMixture):
+        return directions
+    if n_components > 1:
+        for k in range(n_components):
+            weight = np.zeros(total)
+            block = slice(offsets["weights"], offsets["weights"] + n_components)
+            weight[block] = -1.0 / (n_components - 1)
+            weight[offsets["weights"] + k] = 1.0
+            directions[f"π{k + 1}"] = weight
+    if getattr(model, "covariance_type", None) in ("full", "diag"):
+        for k in range(n_components):
+            for d in range(n_features):
+                flat = (k * n_features + d) * n_features + d
+                name = f"σ²{k + 1}" if n_features == 1 else f"σ²{k + 1} ({axes[d]})"
+                directions[name] = unit("covariances", flat)
+    return directions
+
+
+def random_direction(model, params, seed: int, length: float = 1.0) -> np.ndarray:
+    """A random combination of the `free_directions`, scaled to ``length``."""
+    basis = np.array(list(free_directions(model, params).values()))
+    coefficients = np.random.default_rng(seed).standard_normal(len(basis))
+    vector = coefficients @ basis
+    return vector * (length / np.linalg.norm(vector))
+
+
+M_STEP_DIRECTION = "the M-step's move θ_old → θ_new"
+RANDOM_DIRECTION = "a random direction"
+
+
+@dataclass(frozen=True)
+class BoundSlice:
+    """ℓ and the bound along θ(t) = θ_old + t·direction, for one iteration of a run.
+
+    Attributes
+    ----------
+    label : str  what the direction is
+    ts : array of shape (n_ts,)
+    log_likelihood, bound : arrays of shape (n_ts,)  ℓ(θ(t)), L(q_old, θ(t)); NaN where invalid
+    next_bound : array of shape (n_ts,) or None  L(q_new, θ(t)), along the M-step's move only
+    t_new : float or None  t at θ_new (1 along the M-step's move)
+    ll_at_old, ll_at_new : float  ℓ(θ_old), ℓ(θ_new)
+    e_step, m_step : int  the indices of the iteration's two half-steps in the History
+    """
+
+    label: str
+    ts: np.ndarray
+    log_likelihood: np.ndarray
+    bound: np.ndarray
+    next_bound: np.ndarray | None
+    t_new: float | None
+    ll_at_old: float
+    ll_at_new: float
+    e_step: int
+    m_step: int
+
+
+def slice_directions(history) -> list[str]:
+    """The directions `bound_slice` accepts for ``history``: the M-step's move first."""
+    params = history[0].params
+    return [M_STEP_DIRECTION, *free_directions(history.model, params), RANDOM_DIRECTION]
+
+
+def bound_slice(
+    history, cursor: int, direction: str = M_STEP_DIRECTION, *, n_ts: int = 161, seed: int = 0
+) -> BoundSlice | None:
+    """Bishop's Fig. 9.14 for the iteration shown at ``cursor``, or None if there is none.
+
+    Along the M-step's move t runs over [−0.6, 1.8] and the next bound (q at θ_new) is drawn
+    too; t runs over [−1.5, 1.5] along the others, which are scaled so that t = 1 is as far
+    as the M-step moved along them: a coordinate by its own change in the M-step (a tenth of
+    its value, at least, when the M-step hardly moved it), a random direction by half the
+    length of the whole move (covariances leave the positive-definite cone quickly).
+    """
+    iteration = m_step_iteration(history, cursor)
+    if iteration is None:
+        return None
+    e_index, m_index = iteration
+    model, X = history.model, history.X
+    old, new = history[e_index].params, history[m_index].params
+    origin = parameter_vector(old)
+    move = parameter_vector(new) - origin
+    if direction == M_STEP_DIRECTION:
+        vector, ts, t_new = move, np.linspace(-0.6, 1.8, n_ts), 1.0
+    elif direction == RANDOM_DIRECTION:
+        length = 0.5 * max(float(np.linalg.norm(move)), 0.01 * float(np.linalg.norm(origin)), 1e-6)
+        vector, ts, t_new = random_direction(model, old, seed, length), None, None
+    else:
+        units = free_directions(model, old)
+        if direction not in units:
+            raise ValueError(f"Unknown direction {direction!r}; choose one of {list(units)}")
+        unit = units[direction]
+        # the M-step's change along this coordinate (unit's own coordinates: u·u ≠ 1 for π)
+        along, value = (abs(float(v @ unit)) / float(unit @ unit) for v in (move, origin))
+        vector, ts, t_new = unit * max(along, 0.1 * value, 1e-3), None, None
+    if ts is None:
+        ts = np.linspace(-1.5, 1.5, n_ts)
+    ts = np.union1d(ts, [0.0] if t_new is None else [0.0, t_new])  # the touching points exactly
+    log_likelihood, bound = bound_along(model, X, history.posterior(e_index), old, vector, ts)
+    next_bound = None
+    if t_new is not None:
+        _, next_bound = bound_along(model, X, model.e_step(X, new), old, vector, ts)
+    return BoundSlice(
+        label=direction,
+        ts=ts,
+        log_likelihood=log_likelihood,
+        bound=bound,
+        next_bound=next_bound,
+        t_new=t_new,
+        ll_at_old=history[e_index].log_likelihood,
+        ll_at_new=history[m_index].log_likelihood,
+        e_step=e_index,
+        m_step=m_index,
+    )
+
+
+# ---- the two-mean mixture: the bound as a surface ----
+
+
+def two_mean_bound_grid(
+    model: TwoMeanMixture, x, resp: np.ndarray, mu1_axis, mu2_axis
+) -> np.ndarray:
+    """L(q, μ1, μ2) on a grid, for q = ``resp`` (shape (n_samples, 2)); shape (n_mu2, n_mu1).
+
+    Q separates: Q = Σ_k Σ_n q_nk [log w_k − ½ log(2π v_k) − (x_n − μ_k)² / (2 v_k)], and
+    Σ_n q_nk (x_n − μ)² = S2_k − 2 μ S1_k + μ² N_k with N_k = Σ q_nk, S1_k = Σ q_nk x_n,
+    S2_k = Σ q_nk x_n²: three numbers per component, whatever the size of the data.
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    resp = np.asarray(resp, dtype=float)
+    weights, variances = np.asarray(model.weights), np.asarray(model.variances)
+    nk, s1, s2 = resp.sum(axis=0), resp.T @ x, resp.T @ x**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # 0·log 0 = 0
+        entropy = -np.sum(np.where(resp > 0, resp * np.log(resp), 0.0))
+
+    def component_term(k: int, mu: np.ndarray) -> np.ndarray:
+        squares = s2[k] - 2 * mu * s1[k] + mu**2 * nk[k]
+        constant = nk[k] * (np.log(weights[k]) - 0.5 * np.log(2 * np.pi * variances[k]))
+        return constant - squares / (2 * variances[k])
+
+    mu1, mu2 = np.asarray(mu1_axis, dtype=float), np.asarray(mu2_axis, dtype=float)
+    return component_term(1, mu2)[:, None] + component_term(0, mu1)[None, :] + entropy
+
+
+# ---- why the log: Jensen's inequality for one data point ----
+
+
+@dataclass(frozen=True)
+class JensenTerms:
+    """log p(x) against Σ_z q(z) log(p(x, z)/q(z)) for one point x.
+
+    Attributes
+    ----------
+    log_joint : array of shape (n_components,)  log p(x, z = k | θ)
+    q : array of shape (n_components,)  the chosen q(z), on the simplex
+    posterior : array of shape (n_components,)  p(z | x, θ)
+    log_evidence : float  log p(x | θ) = log Σ_z p(x, z | θ)
+    bound : float  Σ_z q(z) log(p(x, z | θ) / q(z))
+    gap : float  log_evidence − bound = KL(q ‖ p(z | x, θ)) ≥ 0
+    """
+
+    log_joint: np.ndarray
+    q: np.ndarray
+    posterior: np.ndarray
+    log_evidence: float
+    bound: float
+    gap: float
+
+
+def jensen_terms(model, X, params, index: int, q) -> JensenTerms:
+    """Both sides of Jensen's inequality for data point ``index`` under ``params``.
+
+    ``q`` (shape (n_components,)) is normalised to sum to 1; it must be non-negative.
+    """
+    q = np.asarray(q, dtype=float)
+    if np.any(q < 0) or not np.isfinite(q).all() or q.sum() <= 0:
+        raise ValueError("q must be non-negative numbers that are not all 0.")
+    q = q / q.sum()
+    evaluated = model.e_step(np.asarray(X)[index : index + 1], params)
+    log_evidence = float(evaluated.log_likelihood)
+    # log p(x, z) = log p(z | x) + log p(x)
+    log_joint = evaluated.log_resp_t[:, 0] + log_evidence
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # 0 · log(p/0) = 0: a state q ignores adds nothing to the sum
+        terms = np.where(q > 0, q * (log_joint - np.log(q)), 0.0)
+    bound = float(terms.sum())
+    return JensenTerms(
+        log_joint=log_joint,
+        q=q,
+        posterior=evaluated.resp_t[:, 0].copy(),
+        log_evidence=log_evidence,
+        bound=bound,
+        gap=max(log_evidence - bound, 0.0),
+    )
+
+
+def most_ambiguous_point(history) -> int:
+    """The data point whose final responsibilities are most evenly split (highest entropy)."""
+    last_e = max((step.index for step in history.steps if step.phase == "E"), default=0)
+    resp = history.responsibilities(last_e)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.sum(np.where(resp > 0, resp * np.log(resp), 0.0), axis=1)
+    return int(np.argmax(entropy))

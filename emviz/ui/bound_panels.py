@@ -1,0 +1,168 @@
+"""The sections of the "Why EM works" page: numbers beside each figure, the Jensen sliders and
+the audit. Figures come from `emviz.plots.bound`, values from `emviz.analysis`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from emviz.analysis.audit import audit_table, monotonicity_audit
+from emviz.analysis.bound import jensen_terms
+from emviz.plots.bound import plot_audit, plot_jensen
+
+
+def decomposition_numbers(history, cursor: int) -> None:
+    """ℓ = ELBO + KL at the shown step, in numbers, and what the half-step did to each."""
+    step = history[cursor]
+    st.latex(
+        rf"\ln p(X\mid\theta) = {step.log_likelihood:.4f} = "
+        rf"\underbrace{{{step.elbo:.4f}}}_{{\text{{ELBO }} \mathcal{{L}}(q,\theta)}} + "
+        rf"\underbrace{{{step.kl:.4g}}}_{{\mathrm{{KL}}(q\,\|\,p(Z\mid X,\theta))}}"
+    )
+    if step.phase == "E":
+        before = history[cursor - 1]
+        st.markdown(
+            f"**E-step:** θ stayed, q became the posterior: the gap KL fell from "
+            f"{before.kl:.4g} to {step.kl:.2g}, so the bound rose from {before.elbo:.4f} to "
+            f"touch ln p(X|θ) = {step.log_likelihood:.4f}."
+        )
+    elif step.phase == "M":
+        before = history[cursor - 1]
+        rise = step.elbo - before.elbo
+        verdict = (
+            "θ maximised the bound"
+            if rise >= 0
+            else "θ did **not** maximise the bound (a broken M-step): it fell"
+        )
+        st.markdown(
+            f"**M-step:** q stayed, {verdict}: ELBO {before.elbo:.4f} → {step.elbo:.4f} "
+            f"({rise:+.4g}). ln p(X|θ) changed by "
+            f"{step.log_likelihood - before.log_likelihood:+.4g}: the bound's change plus the "
+            f"gap that opened again, KL = {step.kl:.4g}."
+        )
+    else:
+        st.markdown(
+            "**Initial state:** q is uniform over the components, far from the posterior, so "
+            f"the gap is wide: KL = {step.kl:.4g}."
+        )
+
+
+def slice_summary(bound_slice) -> None:
+    """Bishop 9.14's three facts, read off the computed slice."""
+    s = bound_slice
+    zero = int(np.flatnonzero(s.ts == 0.0)[0])
+    gap = s.log_likelihood - s.bound
+    best = int(np.nanargmax(s.bound))
+    spacing = float(np.max(np.diff(s.ts)))
+    if s.t_new is None:
+        where = "."
+    elif abs(s.ts[best] - s.t_new) <= spacing:
+        where = " — θ_new, the M-step's answer."
+    else:
+        where = (
+            f", not at θ_new (t = {s.t_new:g}): this M-step did not maximise the bound, and the"
+            " bound at θ_new is lower than at θ_old."
+            if s.bound[s.ts == s.t_new][0] < s.bound[s.ts == 0.0][0]
+            else f", not at θ_new (t = {s.t_new:g}): this M-step did not maximise the bound."
+        )
+    facts = [
+        f"At t = 0 (θ_old) the bound touches: ℓ − L = {gap[zero]:.2g}.",
+        f"Everywhere on the slice L ≤ ℓ: the smallest gap is {np.nanmin(gap):.2g}, the largest "
+        f"{np.nanmax(gap):.4g}.",
+        f"The bound is highest at t = {s.ts[best]:.3f}{where}",
+    ]
+    if np.isnan(s.bound).any():
+        facts.append("Gaps in the curves: parameters there are invalid (e.g. a negative variance).")
+    st.markdown("\n".join(f"- {fact}" for fact in facts))
+
+
+def q_entropy_numbers(history, cursor: int) -> None:
+    step = history[cursor]
+    st.markdown(
+        f"At step {cursor}: Q = {step.expected_log_joint:.4f}, H(q) = {step.entropy:.4f}, "
+        f"Q + H = {step.expected_log_joint + step.entropy:.4f} = ELBO ({step.elbo:.4f}). "
+        "The M-step raises Q with q (so H) fixed; the E-step changes q, trading Q against H."
+    )
+
+
+def _jensen_q_keys(n_components: int) -> list[str]:
+    return [f"jensen_q_{k}" for k in range(n_components)]
+
+
+def _set_q_to_posterior(posterior: np.ndarray) -> None:
+    for key, value in zip(_jensen_q_keys(len(posterior)), posterior):
+        st.session_state[key] = float(value)  # exact, so the two sides meet exactly
+
+
+def jensen_panel(history, cursor: int) -> None:
+    """One data point: log Σ_z p(x, z|θ) against Σ_z q(z) log(p(x, z|θ)/q(z)), q from sliders."""
+    model, X, params = history.model, history.X, history[cursor].params
+    n_components = len(params.weights)
+    left, right = st.columns([1, 2], gap="medium")
+    with left:
+        index = int(
+            st.number_input("Data point", 0, len(X) - 1, 0, key="jensen_point") if len(X) > 1 else 0
+        )
+        posterior = jensen_terms(model, X, params, index, np.ones(n_components)).posterior
+        st.button(
+            "Set q to the posterior",
+            key="jensen_posterior",
+            on_click=_set_q_to_posterior,
+            args=(posterior,),
+        )
+        weights = []
+        for k, key in enumerate(_jensen_q_keys(n_components)):
+            st.session_state.setdefault(key, 1.0 / n_components)  # q uniform at first
+            weights.append(st.slider(f"q(z = {k + 1})", 0.0, 1.0, step=0.001, key=key))
+    with right:
+        if sum(weights) <= 0:
+            st.warning("Give at least one component some weight: q must sum to 1.")
+            return
+        terms = jensen_terms(model, X, params, index, weights)
+        st.plotly_chart(plot_jensen(terms), key="jensen_chart")
+    table = pd.DataFrame(
+        {
+            "q(z) (normalised)": terms.q,
+            "p(z | x, θ)": terms.posterior,
+            "ln p(x, z | θ)": terms.log_joint,
+        },
+        index=[f"z = {k + 1}" for k in range(n_components)],
+    )
+    with left:
+        st.markdown(
+            f"ln p(x) = **{terms.log_evidence:.4f}** ≥ Σ q ln(p/q) = **{terms.bound:.4f}**; "
+            f"gap = KL(q ‖ p(z|x)) = **{terms.gap:.4g}**"
+            + (" — equality: q is the posterior." if terms.gap < 1e-9 else ".")
+        )
+    with right:
+        st.table(table.style.format("{:.4f}"))
+
+
+def audit_panel(history) -> None:
+    """ℓ_{t+1} ≥ ℓ_t over the run, and the links of the chain for each iteration."""
+    rows = monotonicity_audit(history)
+    falls = [row for row in rows if not row.ok]
+    if not rows:
+        st.info("The run has no completed iteration yet to audit.")
+        return
+    if falls:
+        first = falls[0]
+        st.error(
+            f"ℓ fell in {len(falls)} of {len(rows)} iterations. First at iteration "
+            f"{first.iteration} (steps {first.e_step}–{first.m_step}): "
+            f"{first.before:.4f} → {first.after:.4f} ({first.change:+.4g}). "
+            f"Cause: {first.cause}."
+        )
+    else:
+        st.success(
+            f"ℓ never fell: {len(rows)} iterations checked, each E-step closed the gap and "
+            "each M-step raised the bound."
+        )
+    st.plotly_chart(plot_audit(rows), key="audit_chart")
+    frame = pd.DataFrame(audit_table(rows)).set_index("iteration")
+    st.dataframe(
+        frame.style.format({"ℓ before": "{:.4f}", "ℓ after": "{:.4f}", "change": "{:+.3g}"}),
+        key="audit_table",
+        column_config={"cause": st.column_config.TextColumn(width="large")},
+    )

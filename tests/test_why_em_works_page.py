@@ -1,0 +1,117 @@
+"""AppTest of the "Why EM works" page: the decomposition, Bishop 9.14, Q + H, Jensen, audit."""
+
+import numpy as np
+import pytest
+
+from emviz import GaussianMixture, run_em
+from emviz.analysis.bound import slice_directions
+from emviz.data import load_preset, make_two_mean_sample
+from emviz.models import TwoMeanMixture
+from tests.apptest_helpers import decode, open_page, plotly_figure
+
+PAGE = "pages/why_em_works.py"
+
+
+def _reference():
+    """The page's default run: blobs (500 points, seed 0), K = 3, full, k-means++."""
+    X = load_preset("Well-separated blobs", n_samples=500, seed=0)
+    model = GaussianMixture(3)
+    return run_em(model, X, model.init_params(X, "kmeans++", seed=0), max_iter=100, tol=1e-6)
+
+
+def _trace(figure, name):
+    return next(t for t in figure["data"] if t.get("name") == name)
+
+
+def _texts(at):
+    return " ".join(m.value for m in at.markdown)
+
+
+@pytest.fixture(scope="module")
+def at():
+    return open_page(PAGE)
+
+
+def test_decomposition_shows_the_runs_numbers_and_moves_with_the_buttons(at):
+    reference = _reference()
+    figure = plotly_figure(at, "decomposition_chart")
+    ll = decode(_trace(figure, "ln p(X | θ)")["y"])
+    kl = decode(_trace(figure, "KL(q ‖ p(Z|X,θ))")["y"])
+    np.testing.assert_allclose(ll, reference.column("log_likelihood"), rtol=1e-9)
+    np.testing.assert_allclose(kl, reference.column("kl"), rtol=1e-9, atol=1e-9)
+    at.button(key="step_Full iteration").click().run()
+    assert not at.exception
+    step = reference[2]
+    latex = at.latex[0].value
+    assert f"{step.log_likelihood:.4f}" in latex and f"{step.elbo:.4f}" in latex
+    assert "M-step:" in _texts(at)
+    at.button(key="step_Back").click().run()
+    assert "the gap KL fell" in _texts(at) and f"{reference[1].elbo:.4f}" in at.latex[0].value
+
+
+def test_bishop_slice_every_direction(at):
+    at.button(key="step_Reset").click().run()
+    figure = plotly_figure(at, "slice_chart")
+    ts = decode(_trace(figure, "ln p(X | θ)")["x"])
+    star = _trace(figure, "maximum of the bound")
+    assert decode(star["x"])[0] == 1.0 and 0.0 in ts
+    assert "θ_new, the M-step's answer" in _texts(at)
+    reference = _reference()
+    for direction in slice_directions(reference)[1:]:
+        at.selectbox(key="direction").set_value(direction).run()
+        assert not at.exception, direction
+        assert plotly_figure(at, "slice_chart")["layout"]["title"]["text"].startswith(
+            f"Along {direction}"
+        )
+    at.selectbox(key="direction").set_value(slice_directions(reference)[0]).run()
+
+
+def test_q_plus_entropy_and_jensen(at):
+    figure = plotly_figure(at, "q_entropy_chart")
+    q = decode(_trace(figure, "Q(θ, q) = E_q[ln p(X, Z | θ)]")["y"])
+    h = decode(_trace(figure, "H(q) = −E_q[ln q(Z)]")["y"])
+    np.testing.assert_allclose(q + h, _reference().column("elbo"), rtol=1e-9)
+    at.number_input(key="jensen_point").set_value(5).run()
+    assert "gap = KL(q ‖ p(z|x))" in _texts(at) and "equality" not in _texts(at)
+    at.button(key="jensen_posterior").click().run()
+    assert not at.exception
+    assert "equality: q is the posterior" in _texts(at)
+    at.slider(key="jensen_q_0").set_value(0.0).run()
+    at.slider(key="jensen_q_1").set_value(0.0).run()
+    at.slider(key="jensen_q_2").set_value(0.0).run()
+    assert any("q must sum to 1" in w.value for w in at.warning)
+    assert not at.exception
+
+
+def test_audit_passes_em_and_catches_the_broken_m_step():
+    at = open_page(PAGE)
+    assert any("ℓ never fell" in s.value for s in at.success)
+    at.toggle(key="break_it").set_value(True).run()
+    assert not at.exception
+    error = next(e.value for e in at.error if "ℓ fell" in e.value)
+    table = at.dataframe[0].value
+    first = int(table.index[table["ℓ did not fall"] == "NO"][0])
+    assert f"First at iteration {first} " in error
+    assert "the M-step lowered the lower bound" in error
+    m_step = int(table.loc[first, "steps"].split("–")[1])
+    at.slider(key="cursor").set_value(m_step).run()
+    assert "did **not** maximise the bound" in _texts(at)
+    assert "this M-step did not maximise the bound" in _texts(at)  # Bishop 9.14's summary
+    at.slider(key="break_factor").set_value(1.5).run()
+    assert any("ℓ never fell" in s.value for s in at.success)
+
+
+def test_two_mean_family_draws_the_bound_under_the_surface():
+    at = open_page(PAGE)
+    at.sidebar.radio(key="bound_family").set_value("Two-mean mixture (1-D)").run()
+    assert not at.exception
+    at.button(key="step_Full iteration").click().run()
+    surface = plotly_figure(at, "surface_chart")
+    assert [t["type"] for t in surface["data"]][:2] == ["surface", "surface"]
+    x = make_two_mean_sample()
+    model = TwoMeanMixture()
+    reference = run_em(model, x[:, None], model.params(-1.0, 4.0), max_iter=200, tol=1e-8)
+    old = _trace(surface, "θ_old")
+    assert decode(old["z"])[0] == pytest.approx(reference[1].log_likelihood, rel=1e-12)
+    ll = _trace(plotly_figure(at, "decomposition_chart"), "ln p(X | θ)")
+    np.testing.assert_allclose(decode(ll["y"]), reference.column("log_likelihood"), rtol=1e-12)
