@@ -315,3 +315,11 @@ def test_most_ambiguous_point_is_the_most_evenly_split(faithful_runs):
     last_e = [s.index for s in history.steps if s.phase == "E"][-1]
     resp = history.responsibilities(last_e)
     assert np.abs(resp[index, 0] - 0.5) == pytest.approx(np.min(np.abs(resp[:, 0] - 0.5)))
+
+
+def test_at_a_fixed_point_the_slice_is_flat(x, points):
+    saddle = next(p for p in points if p.kind == "saddle")
+    model = TwoMeanMixture()
+    history = run_em(model, x[:, None], model.params(*saddle.location), max_iter=2, tol=0)
+    s = bound_slice(history, 2)
+    assert np.nanmax(s.bound) - np.nanmin(s.bound) <= 1e-9 * abs(s.ll_at_old)

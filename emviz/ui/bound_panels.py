@@ -55,6 +55,12 @@ def slice_summary(bound_slice) -> None:
     gap = s.log_likelihood - s.bound
     best = int(np.nanargmax(s.bound))
     spacing = float(np.max(np.diff(s.ts)))
+    if np.nanmax(s.bound) - np.nanmin(s.bound) <= 1e-9 * abs(s.ll_at_old):
+        st.markdown(
+            "The bound is flat along this slice: the M-step did not move θ (EM sits at a fixed "
+            "point), so θ_new = θ_old and there is nothing to climb."
+        )
+        return
     if s.t_new is None:
         where = "."
     elif abs(s.ts[best] - s.t_new) <= spacing:
