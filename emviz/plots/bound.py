@@ -56,7 +56,8 @@ def plot_decomposition(history, index: int) -> go.Figure:
     )
     bars = (  # (row, heights, bottoms, name, colour)
         (1, np.maximum(elbo - floor, 0.0), floor, "ELBO  L(q, θ)", ELBO_COLOUR),
-        (1, kl, np.maximum(elbo, floor), "KL(q ‖ p(Z|X,θ))", KL_COLOUR),
+        # ends at ℓ even when the ELBO bar is cut at the axis (then it is shorter than KL)
+        (1, ll - np.maximum(elbo, floor), np.maximum(elbo, floor), "KL(q ‖ p(Z|X,θ))", KL_COLOUR),
         (2, kl, 0.0, "KL", KL_COLOUR),
     )
     for row, heights, bottoms, name, colour in bars:
@@ -99,6 +100,19 @@ def plot_decomposition(history, index: int) -> go.Figure:
     )
     fig.update_yaxes(title="nats", range=y_range, row=1, col=1, **_GRID)
     fig.update_yaxes(title="KL", range=[0, 1.1 * kl_top], row=2, col=1, **_GRID)
+    for step in np.flatnonzero(elbo < floor):  # cut bars: say so, with the true numbers
+        fig.add_annotation(
+            x=step,
+            y=floor,
+            yref="y",
+            text=f"step {step}: ELBO {elbo[step]:.1f}<br>(below the axis), KL {kl[step]:.4g}",
+            showarrow=True,
+            arrowhead=2,
+            ax=40,
+            ay=-40,
+            font={"size": 10},
+            bgcolor="rgba(255,255,255,0.85)",
+        )
     fig.update_xaxes(title="half-step", row=2, col=1, **_GRID)
     fig.add_vline(x=index, line={"color": "#222", "width": 1, "dash": "dot"})
     return fig
