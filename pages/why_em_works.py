@@ -16,7 +16,14 @@ from emviz.ui.bound_panels import (
     q_entropy_numbers,
     slice_summary,
 )
-from emviz.ui.cache import BoundRun, bound_history, bound_slice_of, two_mean_bound_surfaces
+from emviz.ui.cache import (
+    BREAK_OVERSHOOT,
+    BREAK_WEIGHTS,
+    BoundRun,
+    bound_history,
+    bound_slice_of,
+    two_mean_bound_surfaces,
+)
 from emviz.ui.pickers import data_picker, model_picker
 from emviz.ui.stepper import stepper_controls
 
@@ -30,17 +37,22 @@ st.caption(
 )
 
 family = st.sidebar.radio("Model", [GAUSSIAN, TWO_MEANS], key="bound_family")
-overshoot = st.session_state.get("break_factor", 2.5) if st.session_state.get("break_it") else 1.0
+# the audit's "break it" widgets sit at the bottom; the run they choose is needed from the top
+broken = (
+    st.session_state.get("break_how", BREAK_OVERSHOOT) if st.session_state.get("break_it") else ""
+)
+factor = st.session_state.get("break_factor", 2.5) if broken == BREAK_OVERSHOOT else 2.5
+breaking = {"broken": broken, "factor": factor}
 if family == GAUSSIAN:
     source, _ = data_picker()
-    run = BoundRun("gaussian", source, model_picker(), overshoot=overshoot)
+    run = BoundRun("gaussian", source, model_picker(), **breaking)
 else:
     st.sidebar.caption("The landscape page's sample: 92 points, w = (0.3, 0.7), v = (1, 0.5).")
     start = (
         st.sidebar.slider("Start μ1", -3.0, 5.0, -1.0, 0.1, key="bound_mu1"),
         st.sidebar.slider("Start μ2", -3.0, 5.0, 4.0, 0.1, key="bound_mu2"),
     )
-    run = BoundRun("two-mean", start=start, overshoot=overshoot)
+    run = BoundRun("two-mean", start=start, **breaking)
 history, error = bound_history(run)
 if history is None:
     st.error(f"Cannot start EM with these settings: {error}")
@@ -97,14 +109,22 @@ jensen_panel(history, cursor)
 
 st.header("5 · Monotonicity audit")
 st.markdown(
-    "EM promises ln p(X|θ_new) ≥ ln p(X|θ_old) in every iteration. Break it: an M-step that "
-    "moves the means past their optimum (factor > 2 lowers the bound), and the audit says "
-    "where ℓ fell and which link of the chain gave way. The whole page then shows that run."
+    "EM promises ln p(X|θ_new) ≥ ln p(X|θ_old) in every iteration, through a chain: the E-step "
+    "closes the gap (ℓ = L), the M-step raises the bound, and the bound stays below ℓ. Break a "
+    "link and the audit says where ℓ fell and which link gave way. The whole page then shows "
+    "the broken run, from the same start."
 )
-toggle, factor = st.columns([1, 2])
-toggle.toggle("Break it: over-shooting M-step", key="break_it")
+toggle, how, how_far = st.columns([1, 2, 2])
+toggle.toggle("Break it", key="break_it")
 if st.session_state.get("break_it"):
-    factor.slider(
-        "Means move this many times as far as the M-step's", 0.5, 3.5, 2.5, 0.1, key="break_factor"
-    )
+    how.radio("What to break", [BREAK_OVERSHOOT, BREAK_WEIGHTS], key="break_how")
+    if st.session_state.get("break_how") == BREAK_OVERSHOOT:
+        how_far.slider(
+            "The means move this many times as far as the M-step's (> 2 lowers the bound)",
+            0.5,
+            3.5,
+            2.5,
+            0.1,
+            key="break_factor",
+        )
 audit_panel(history)

@@ -18,8 +18,8 @@ from emviz.analysis.bound import (
     slice_directions,
     two_mean_bound_grid,
 )
-from emviz.data import load_faithful
-from emviz.models import OvershootingMStep, TwoMeanMixture
+from emviz.data import load_faithful, load_preset
+from emviz.models import OvershootingMStep, TwoMeanMixture, WeightlessEStep
 from emviz.plots.bound import (
     plot_audit,
     plot_bound_slice,
@@ -323,3 +323,40 @@ def test_at_a_fixed_point_the_slice_is_flat(x, points):
     history = run_em(model, x[:, None], model.params(*saddle.location), max_iter=2, tol=0)
     s = bound_slice(history, 2)
     assert np.nanmax(s.bound) - np.nanmin(s.bound) <= 1e-9 * abs(s.ll_at_old)
+
+
+def test_weightless_e_step_leaves_the_gap_open_and_the_audit_says_so():
+    X = load_preset("1-D two-component mixture")  # unequal weights: forgetting them matters
+    model = WeightlessEStep(GaussianMixture(2))
+    history = run_em(model, X, "kmeans++", max_iter=30)
+    params = history[1].params
+    # q ∝ N(x | μ_k, σ_k²): the posterior with equal weights, by hand
+    dens = np.column_stack(
+        [
+            norm.pdf(X[:, 0], m[0], np.sqrt(c[0, 0]))
+            for m, c in zip(params.means, params.covariances)
+        ]
+    )
+    np.testing.assert_allclose(history.responsibilities(1), dens / dens.sum(1, keepdims=True))
+    e_step = history[1]
+    assert e_step.kl > 1e-3  # the E-step did not close the gap …
+    assert e_step.elbo == pytest.approx(e_step.log_likelihood - e_step.kl, rel=1e-10)
+    rows = monotonicity_audit(history)
+    assert not any(row.gap_closed for row in rows) and all(row.bound_raised for row in rows)
+    flagged = [row.iteration for row in rows if not row.ok]
+    assert flagged and flagged == _falls(history)  # … and ℓ fell where the column says
+    assert {row.cause for row in rows if not row.ok} == {
+        "the E-step left a gap: q was not the exact posterior"
+    }
+    again = History.from_json(history.to_json())
+    assert isinstance(again.model, WeightlessEStep)
+    np.testing.assert_allclose(again.responsibilities(1), history.responsibilities(1))
+
+
+def test_weightless_e_step_on_the_two_mean_mixture(x):
+    model = TwoMeanMixture()
+    history = run_em(WeightlessEStep(model), x[:, None], model.params(-1.0, 4.0), max_iter=5)
+    means = history[1].params.means[:, 0]
+    dens = np.column_stack([norm.pdf(x, m, np.sqrt(v)) for m, v in zip(means, (1.0, 0.5))])
+    np.testing.assert_allclose(history.responsibilities(1), dens / dens.sum(1, keepdims=True))
+    assert history[1].log_likelihood == model.log_likelihood(x[:, None], history[1].params)

@@ -115,3 +115,19 @@ def test_two_mean_family_draws_the_bound_under_the_surface():
     assert decode(old["z"])[0] == pytest.approx(reference[1].log_likelihood, rel=1e-12)
     ll = _trace(plotly_figure(at, "decomposition_chart"), "ln p(X | θ)")
     np.testing.assert_allclose(decode(ll["y"]), reference.column("log_likelihood"), rtol=1e-12)
+
+
+def test_an_e_step_that_forgets_the_weights_is_caught():
+    at = open_page(PAGE)
+    at.sidebar.selectbox(key="data_choice").set_value("1-D two-component mixture").run()
+    at.toggle(key="break_it").set_value(True).run()
+    at.radio(key="break_how").set_value("E-step: forget the mixing weights").run()
+    assert not at.exception
+    # on this sample ℓ happens not to fall, but the audit shows the broken link
+    table = at.dataframe[0].value
+    n_iterations = len(table)
+    warning = next(w.value for w in at.warning if "the chain is broken" in w.value)
+    assert f"{n_iterations} E-steps left a gap" in warning
+    assert set(table["E-step closed the gap"]) == {"NO"}
+    at.button(key="step_E-step").click().run()
+    assert "KL" in at.latex[0].value and "the gap KL fell" in _texts(at)

@@ -10,7 +10,7 @@ from emviz.models.gaussian_mixture import (
 )
 from emviz.models.protocol import LatentVariableModel, SingularParameters
 from emviz.models.two_means import TwoMeanMixture
-from emviz.models.variants import OvershootingMStep
+from emviz.models.variants import VARIANTS, OvershootingMStep, WeightlessEStep
 
 MODEL_TYPES = {"GaussianMixture": GaussianMixture, "TwoMeanMixture": TwoMeanMixture}
 
@@ -19,8 +19,9 @@ def model_from_dict(d: dict):
     """Rebuild a model from its ``to_dict()`` form."""
     settings = dict(d)
     name = settings.pop("model")
-    if name == "OvershootingMStep":  # a wrapper: rebuild what it wraps first
-        return OvershootingMStep(model_from_dict(settings["base"]), settings["factor"])
+    if name in VARIANTS:  # a wrapper: rebuild what it wraps first
+        base = model_from_dict(settings.pop("base"))
+        return VARIANTS[name](base, **settings)
     if name not in MODEL_TYPES:
         raise ValueError(f"Unknown model type {name!r}")
     # JSON turns tuples into lists; the models' settings are tuples
@@ -41,5 +42,6 @@ __all__ = [
     "OvershootingMStep",
     "SingularParameters",
     "TwoMeanMixture",
+    "WeightlessEStep",
     "model_from_dict",
 ]

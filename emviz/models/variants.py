@@ -1,10 +1,20 @@
 """Deliberately broken EM variants, for the monotonicity audit to catch.
 
-`OvershootingMStep` wraps any model whose parameters have ``means``: its M-step computes the
-true maximiser and then moves the means ``factor`` times as far from their old values. For a
-fixed q, Q is a concave quadratic in the means, Q(θ_old + s·Δ) = Q(θ_old) + c·(2s − s²) with
-c ≥ 0, so any factor in (0, 2) still raises the bound and any factor above 2 lowers it — and
-with it, usually, the log-likelihood.
+EM's guarantee is a chain, ℓ(θ_old) = L(q, θ_old) ≤ L(q, θ_new) ≤ ℓ(θ_new); each variant
+breaks one link:
+
+`OvershootingMStep` — the M-step computes the true maximiser and then moves the means
+``factor`` times as far from their old values. For fixed q and covariances, Q is a concave
+quadratic in the means with its maximum at the M-step's means, so a factor s scales the gain
+by (2s − s²): positive for s in (0, 2), negative above 2 — the bound falls, and usually ℓ.
+
+`WeightlessEStep` — the E-step forgets the mixing weights (a classic slip):
+q(z_n = k) ∝ N(x_n | μ_k, Σ_k) instead of π_k N(x_n | μ_k, Σ_k). q is then not the
+posterior, the gap stays open after the E-step, L(q, θ_old) = ℓ(θ_old) − KL < ℓ(θ_old), and
+the M-step's rise may not make up for it.
+
+Both wrap any model of the protocol whose parameters are `GaussianParams` (the Gaussian and
+the two-mean mixtures).
 """
 
 from __future__ import annotations
@@ -13,30 +23,41 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class _Posterior:
-    """The wrapped model's posterior, plus the parameters it was computed at (θ_old)."""
+    """What a variant's E-step returns.
+
+    ``posterior`` is the wrapped model's true posterior at ``params`` (it gives ℓ); ``q`` is
+    the distribution the variant uses as q (the posterior itself unless the E-step is broken).
+    Other attributes (resp, log_resp, …) are those of ``q``: what the variant works with.
+    """
 
     posterior: Any
     params: Any
+    q: Any = None
+
+    def __post_init__(self):
+        if self.q is None:
+            object.__setattr__(self, "q", self.posterior)
+
+    @property
+    def log_likelihood(self) -> float:
+        return self.posterior.log_likelihood
 
     def __getattr__(self, name: str):
-        if name.startswith("__") or name in ("posterior", "params"):
+        if name.startswith("__") or name in ("posterior", "params", "q"):
             raise AttributeError(name)  # keeps copy/pickle from recursing
-        return getattr(self.posterior, name)
+        return getattr(self.q, name)
 
 
 @dataclass(frozen=True)
-class OvershootingMStep:
-    """``base`` with an M-step that moves the means ``factor`` × as far as the maximiser."""
+class _Variant:
+    """Delegates the protocol to ``base``; subclasses change the E-step or the M-step."""
 
     base: Any
-    factor: float = 2.5
-
-    def __post_init__(self):
-        if not self.factor > 0:
-            raise ValueError(f"factor must be > 0, got {self.factor}")
 
     def prepare(self, X):
         return self.base.prepare(X)
@@ -48,42 +69,73 @@ class OvershootingMStep:
         return _Posterior(self.base.e_step(data, params), params)
 
     def m_step(self, data, posterior: _Posterior):
-        best = self.base.m_step(data, posterior.posterior)
-        old = posterior.params.means
-        return dataclasses.replace(best, means=old + self.factor * (best.means - old))
+        return self.base.m_step(data, posterior.q)
 
     def uniform_posterior(self, data, params) -> _Posterior:
         return _Posterior(self.base.uniform_posterior(data, params), params)
 
     def expected_log_joint(self, q: _Posterior, evaluated: _Posterior) -> float:
-        return self.base.expected_log_joint(q.posterior, evaluated.posterior)
+        return self.base.expected_log_joint(q.q, evaluated.posterior)
 
     def entropy(self, q: _Posterior) -> float:
-        return self.base.entropy(q.posterior)
+        return self.base.entropy(q.q)
 
     def kl_divergence(self, q: _Posterior, evaluated: _Posterior) -> float:
-        if q is evaluated:
-            return 0.0
-        return self.base.kl_divergence(q.posterior, evaluated.posterior)
+        return self.base.kl_divergence(q.q, evaluated.posterior)
 
     def log_likelihood(self, X, params) -> float:
         return self.base.log_likelihood(X, params)
 
     def expected_complete_log_likelihood(self, X, q: _Posterior, params) -> float:
-        return self.base.expected_complete_log_likelihood(X, q.posterior, params)
+        return self.expected_log_joint(q, self.e_step(X, params))
 
     def check_params(self, params, n_features: int) -> None:
         if hasattr(self.base, "check_params"):
             self.base.check_params(params, n_features)
 
     def to_dict(self) -> dict:
-        return {"model": "OvershootingMStep", "base": self.base.to_dict(), "factor": self.factor}
+        settings = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {"model": type(self).__name__, **settings, "base": self.base.to_dict()}
 
     def params_from_dict(self, d: dict):
         return self.base.params_from_dict(d)
 
     def __getattr__(self, name: str):
         # settings of the wrapped model (n_components, covariance_type, …) read through
-        if name.startswith("__") or name in ("base", "factor"):
+        if name.startswith("__") or name == "base":
             raise AttributeError(name)
         return getattr(self.base, name)
+
+
+@dataclass(frozen=True)
+class OvershootingMStep(_Variant):
+    """``base`` with an M-step that moves the means ``factor`` × as far as the maximiser."""
+
+    factor: float = 2.5
+
+    def __post_init__(self):
+        if not self.factor > 0:
+            raise ValueError(f"factor must be > 0, got {self.factor}")
+
+    def m_step(self, data, posterior: _Posterior):
+        best = self.base.m_step(data, posterior.q)
+        old = posterior.params.means
+        return dataclasses.replace(best, means=old + self.factor * (best.means - old))
+
+
+@dataclass(frozen=True)
+class WeightlessEStep(_Variant):
+    """``base`` with an E-step that leaves out the mixing weights: q ∝ N(x | μ_k, Σ_k)."""
+
+    def e_step(self, data, params) -> _Posterior:
+        n_components = len(params.weights)
+        equal = np.full(n_components, 1.0 / n_components)
+        if hasattr(self.base, "weights"):  # a model with fixed weights (the two-mean mixture)
+            forgetful = dataclasses.replace(self.base, weights=tuple(equal))
+            q = forgetful.e_step(data, params)
+        else:
+            q = self.base.e_step(data, dataclasses.replace(params, weights=equal))
+        return _Posterior(self.base.e_step(data, params), params, q)
+
+
+VARIANTS = {"OvershootingMStep": OvershootingMStep, "WeightlessEStep": WeightlessEStep}

@@ -152,13 +152,24 @@ def audit_panel(history) -> None:
     if not rows:
         st.info("The run has no completed iteration yet to audit.")
         return
+    open_gaps = sum(not row.gap_closed for row in rows)
+    lowered = sum(not row.bound_raised for row in rows)
+    broken_links = (
+        f"{open_gaps} E-steps left a gap (q was not the posterior), "
+        f"{lowered} M-steps lowered the bound"
+    )
     if falls:
         first = falls[0]
         st.error(
             f"ℓ fell in {len(falls)} of {len(rows)} iterations. First at iteration "
             f"{first.iteration} (steps {first.e_step}–{first.m_step}): "
             f"{first.before:.4f} → {first.after:.4f} ({first.change:+.4g}). "
-            f"Cause: {first.cause}."
+            f"Cause: {first.cause}. In all, {broken_links}."
+        )
+    elif open_gaps or lowered:
+        st.warning(
+            f"ℓ did not fall in these {len(rows)} iterations, but the chain is broken: "
+            f"{broken_links}. Nothing guarantees the next iteration; try other data."
         )
     else:
         st.success(

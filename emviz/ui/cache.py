@@ -26,7 +26,7 @@ from emviz.data import (
     read_columns,
     read_points,
 )
-from emviz.models import OvershootingMStep, TwoMeanMixture
+from emviz.models import OvershootingMStep, TwoMeanMixture, WeightlessEStep
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
 from emviz.stepper import step_targets
 
@@ -131,37 +131,46 @@ def animation_figure(source: DataSource, settings: ModelSettings):
 # ---- why EM works: any model of the protocol, optionally broken ----
 
 
+BREAK_OVERSHOOT = "M-step: move the means past their optimum"
+BREAK_WEIGHTS = "E-step: forget the mixing weights"
+
+
 @dataclass(frozen=True)
 class BoundRun:
     """Which run the "Why EM works" page shows: a Gaussian mixture on the step page's data
-    and settings, or the two-mean mixture on the landscape's sample from ``start``; with an
-    M-step that overshoots by ``overshoot`` when that is not 1."""
+    and settings, or the two-mean mixture on the landscape's sample from ``start``; broken
+    (``broken`` one of BREAK_OVERSHOOT, BREAK_WEIGHTS, with ``factor`` for the first) or not."""
 
     family: str  # "gaussian" | "two-mean"
     source: DataSource | None = None
     settings: ModelSettings | None = None
     start: tuple[float, float] = (-1.0, 4.0)
-    overshoot: float = 1.0
+    broken: str = ""
+    factor: float = 2.5
+
+    def variant(self, model):
+        if self.broken == BREAK_OVERSHOOT:
+            return OvershootingMStep(model, self.factor)
+        if self.broken == BREAK_WEIGHTS:
+            return WeightlessEStep(model)
+        return model
 
 
 @st.cache_data(max_entries=16, show_spinner="Running EM…")
 def bound_history(run: BoundRun) -> tuple[History | None, str]:
     """The recorded run of ``run``: (history, error)."""
     if run.family == "gaussian":
-        base, _ = fit(run.source, run.settings)
-        if base is None or run.overshoot == 1.0:
-            return fit(run.source, run.settings)
-        model, X, init = base.model, base.X, base[0].params
-        settings = run.settings
-        max_iter, tol = settings.max_iter, settings.tol
+        base, error = fit(run.source, run.settings)
+        if base is None or not run.broken:
+            return base, error
+        model, X, init = base.model, base.X, base[0].params  # the same start as the real run
+        max_iter, tol = run.settings.max_iter, run.settings.tol
     else:
         landscape = LandscapeSettings()
         model, X = landscape.model(), landscape_sample(landscape)[:, None]
         init, max_iter, tol = model.params(*run.start), 200, 1e-8
-    if run.overshoot != 1.0:
-        model = OvershootingMStep(model, run.overshoot)
     try:
-        return run_em(model, X, init, max_iter=max_iter, tol=tol), ""
+        return run_em(run.variant(model), X, init, max_iter=max_iter, tol=tol), ""
     except ValueError as error:
         return None, str(error)
 

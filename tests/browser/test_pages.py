@@ -334,7 +334,7 @@ def test_why_em_works_steps_and_the_audit_catches_a_broken_m_step(page, server):
     assert "M-step:" in page.inner_text("body")
     screenshot(page, "why-em-works-step-2")
 
-    page.get_by_text("Break it: over-shooting M-step").click()
+    page.get_by_text("Break it", exact=True).click()  # default: the over-shooting M-step
     text = _alert_text(page, "ℓ fell")
     assert "the M-step lowered the lower bound" in text
     assert read_step(page)[0] == 0  # a new run starts at its initial state
