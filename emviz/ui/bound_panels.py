@@ -20,12 +20,17 @@ def decomposition_numbers(history, cursor: int) -> None:
         rf"\underbrace{{{step.elbo:.4f}}}_{{\text{{ELBO }} \mathcal{{L}}(q,\theta)}} + "
         rf"\underbrace{{{step.kl:.4g}}}_{{\mathrm{{KL}}(q\,\|\,p(Z\mid X,\theta))}}"
     )
-    if step.phase == "E":
+    if step.phase == "E" and step.kl <= 1e-9 * abs(step.log_likelihood):
         before = history[cursor - 1]
         st.markdown(
             f"**E-step:** θ stayed, q became the posterior: the gap KL fell from "
             f"{before.kl:.4g} to {step.kl:.2g}, so the bound rose from {before.elbo:.4f} to "
             f"touch ln p(X|θ) = {step.log_likelihood:.4f}."
+        )
+    elif step.phase == "E":
+        st.markdown(
+            f"**E-step (broken):** θ stayed and q was recomputed, but it is not the posterior: "
+            f"the gap is still KL = {step.kl:.4g}, so the bound does not touch ln p(X|θ)."
         )
     elif step.phase == "M":
         before = history[cursor - 1]
@@ -73,7 +78,12 @@ def slice_summary(bound_slice) -> None:
             else f", not at θ_new (t = {s.t_new:g}): this M-step did not maximise the bound."
         )
     facts = [
-        f"At t = 0 (θ_old) the bound touches: ℓ − L = {gap[zero]:.2g}.",
+        (
+            f"At t = 0 (θ_old) the bound touches: ℓ − L = {gap[zero]:.2g}."
+            if gap[zero] <= 1e-9 * abs(s.ll_at_old)
+            else f"At t = 0 (θ_old) the bound does **not** touch: ℓ − L = KL = {gap[zero]:.4g}, "
+            "because q is not the posterior at θ_old (a broken E-step)."
+        ),
         f"Everywhere on the slice L ≤ ℓ: the smallest gap is {np.nanmin(gap):.2g}, the largest "
         f"{np.nanmax(gap):.4g}.",
         f"The bound is highest at t = {s.ts[best]:.3f}{where}",
