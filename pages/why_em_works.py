@@ -83,15 +83,9 @@ else:
     st.plotly_chart(plot_bound_slice(bound_slice), key="slice_chart")
     slice_summary(bound_slice)
     if run.family == "two-mean":
-        surfaces = two_mean_bound_surfaces(run, cursor)
-        e_step, m_step = surfaces[4]
-        old, new = history[e_step], history[m_step]
+        mu1, mu2, log_likelihood, bound, old, new = two_mean_bound_surfaces(run, cursor)
         st.plotly_chart(
-            plot_bound_surface(
-                *surfaces[:4],
-                theta_old=(*old.params.means[:, 0], old.log_likelihood),
-                theta_new=(*new.params.means[:, 0], new.log_likelihood),
-            ),
+            plot_bound_surface(mu1, mu2, log_likelihood, bound, theta_old=old, theta_new=new),
             key="surface_chart",
         )
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from emviz import GaussianMixture, run_em
-from emviz.analysis.bound import slice_directions
+from emviz.analysis.bound import most_ambiguous_point, slice_directions
 from emviz.data import load_preset, make_two_mean_sample
 from emviz.models import TwoMeanMixture
 from tests.apptest_helpers import decode, open_page, plotly_figure
@@ -71,6 +71,13 @@ def test_q_plus_entropy_and_jensen(at):
     q = decode(_trace(figure, "Q(θ, q) = E_q[ln p(X, Z | θ)]")["y"])
     h = decode(_trace(figure, "H(q) = −E_q[ln q(Z)]")["y"])
     np.testing.assert_allclose(q + h, _reference().column("elbo"), rtol=1e-9)
+    reference = _reference()
+    assert at.number_input(key="jensen_point").value == most_ambiguous_point(reference)
+    at.number_input(key="jensen_point").set_value(499).run()
+    at.sidebar.slider(key="data_n").set_value(100).run()  # fewer points: back in range
+    assert not at.exception
+    assert at.number_input(key="jensen_point").value < 100
+    at.sidebar.slider(key="data_n").set_value(500).run()
     at.number_input(key="jensen_point").set_value(5).run()
     assert "gap = KL(q ‖ p(z|x))" in _texts(at) and "equality" not in _texts(at)
     at.button(key="jensen_posterior").click().run()

@@ -280,24 +280,19 @@ def plot_jensen(terms) -> go.Figure:
             hoverinfo="text",
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=[evidence],
-            y=[terms.log_evidence],
-            mode="markers",
-            name=f"ln p(x) = ln E_q[u] = {terms.log_evidence:.4f}",
-            marker={"symbol": "star", "size": 16, "color": LL_COLOUR},
+    for value, name, symbol, size, colour in (
+        (terms.log_evidence, "ln p(x) = ln E_q[u]", "star", 16, LL_COLOUR),
+        (terms.bound, "E_q[ln u]", "diamond", 13, ELBO_COLOUR),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=[evidence],
+                y=[value],
+                mode="markers",
+                name=f"{name} = {value:.4f}",
+                marker={"symbol": symbol, "size": size, "color": colour},
+            )
         )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[evidence],
-            y=[terms.bound],
-            mode="markers",
-            name=f"E_q[ln u] = {terms.bound:.4f}",
-            marker={"symbol": "diamond", "size": 13, "color": ELBO_COLOUR},
-        )
-    )
     fig.add_trace(
         go.Scatter(
             x=[evidence, evidence],

@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from emviz.analysis.audit import audit_table, monotonicity_audit
-from emviz.analysis.bound import jensen_terms
+from emviz.analysis.bound import jensen_terms, most_ambiguous_point
 from emviz.plots.bound import plot_audit, plot_jensen
+from emviz.ui.panels import selected_point
 
 
 def decomposition_numbers(history, cursor: int) -> None:
@@ -117,9 +118,9 @@ def jensen_panel(history, cursor: int) -> None:
     n_components = len(params.weights)
     left, right = st.columns([1, 2], gap="medium")
     with left:
-        index = int(
-            st.number_input("Data point", 0, len(X) - 1, 0, key="jensen_point") if len(X) > 1 else 0
-        )
+        # at first (or after the data shrank): the point EM is least sure about
+        selected_point(len(X), key="jensen_point", default=most_ambiguous_point(history))
+        index = int(st.number_input("Data point", 0, len(X) - 1, key="jensen_point"))
         posterior = jensen_terms(model, X, params, index, np.ones(n_components)).posterior
         st.button(
             "Set q to the posterior",

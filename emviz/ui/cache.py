@@ -182,25 +182,21 @@ def bound_slice_of(run: BoundRun, cursor: int, direction: str, seed: int = 0):
 
 
 @st.cache_data(max_entries=64, show_spinner="Computing the surfaces…")
-def two_mean_bound_surfaces(run: BoundRun, cursor: int, resolution: int = 80):
-    """(μ1 axis, μ2 axis, ℓ grid, bound grid, (e_step, m_step)) for the iteration at
-    ``cursor`` of a two-mean run, or None when it has no iteration there."""
+def two_mean_bound_surfaces(run: BoundRun, cursor: int, resolution: int = 120):
+    """The two-mean run's ℓ surface (the landscape page's, shared) and the bound under it for
+    the iteration at ``cursor``: (μ1 axis, μ2 axis, ℓ grid, bound grid, θ_old, θ_new) with
+    θ as (μ1, μ2, ℓ); None when there is no iteration there."""
     history, _ = bound_history(run)
     iteration = m_step_iteration(history, cursor)
     if iteration is None:
         return None
-    model = history.model
-    model = getattr(model, "base", model)  # the surfaces are the model's, broken M-step or not
-    x = history.X[:, 0]
-    axis = np.linspace(x.min() - 0.5, x.max() + 0.5, resolution)
+    mu1, mu2, log_likelihood = landscape_surface(LandscapeSettings(), resolution)
+    model = getattr(history.model, "base", history.model)  # a broken variant's own model
     resp = history.responsibilities(iteration[0])
-    return (
-        axis,
-        axis,
-        log_likelihood_grid(model, x, axis, axis),
-        two_mean_bound_grid(model, x, resp, axis, axis),
-        iteration,
-    )
+    bound = two_mean_bound_grid(model, history.X[:, 0], resp, mu1, mu2)
+    old, new = (history[i] for i in iteration)
+    thetas = [(*step.params.means[:, 0], step.log_likelihood) for step in (old, new)]
+    return mu1, mu2, log_likelihood, bound, *thetas
 
 
 # ---- the two-mean likelihood landscape ----

@@ -71,13 +71,14 @@ def phase_pointer(phase: str) -> None:
     st.markdown(f"This half-step used {used}.")
 
 
-def selected_point(n_samples: int) -> int:
-    """The inspected point (ringed in the chart): 0 at first, back to 0 when the data shrank
-    below it, so a smaller data set never points past its end."""
-    point = st.session_state.get("point", 0)
+def selected_point(n_samples: int, key: str = "point", default: int = 0) -> int:
+    """The point number kept under ``key`` (e.g. the inspected point, ringed in the chart):
+    ``default`` at first, and again when the data shrank below it, so a smaller data set never
+    points past its end. Call before the widget with that key is drawn."""
+    point = st.session_state.get(key, default)
     if not 0 <= point < n_samples:
-        point = 0
-    st.session_state["point"] = point
+        point = default
+    st.session_state[key] = point
     return point
 
 
