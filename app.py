@@ -1,6 +1,12 @@
-"""emviz: the entry script builds the navigation; every page lives in pages/."""
+"""emviz: the entry script builds the navigation; every page lives in pages/.
+
+The learner's settings are read from the link once per session, before the page runs, and the
+view is written back to the address bar after it (emviz.ui.state).
+"""
 
 import streamlit as st
+
+from emviz.ui import state
 
 st.set_page_config(page_title="emviz — watch EM work", page_icon="📈", layout="wide")
 
@@ -37,4 +43,7 @@ PAGES = {
         ),
     ],
 }
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+state.open_link()
+page.run()
+state.publish(page.url_path)

@@ -1,6 +1,6 @@
 """Latency of the "Step through EM" page in headless Chromium, against `streamlit run app.py`.
 
-Opens <server>/step-through?preset=blobs&n=1000&seed=0 (1 000 points; the page reads `preset`,
+Opens <server>/step-through?data=blobs&n=1000&seed=0 (1 000 points; the page reads `data`,
 `n`, `seed` from the query string) in a fresh browser session after one warm-up visit, and
 measures:
 
@@ -18,7 +18,7 @@ measures:
 Targets: Full iteration median <= 250 ms; Play >= 10 frames/s with 0 reruns. Exits with 1 if a
 target is missed, 2 if the page could not be measured.
 
-Run:  python benchmarks/browser_latency.py [--n 1000] [--clicks 15] [--query "preset=...&..."]
+Run:  python benchmarks/browser_latency.py [--n 1000] [--clicks 15] [--query "data=...&..."]
 Needs Debian's Chromium (/usr/bin/chromium) and Playwright (requirements-dev.txt).
 """
 
@@ -223,7 +223,7 @@ def main() -> int:
         return 2
     from playwright.sync_api import sync_playwright
 
-    query = args.query or f"preset=blobs&n={args.n}&seed=0"
+    query = args.query or f"data=blobs&n={args.n}&seed=0"
     with h.streamlit_server("app.py") as base, sync_playwright() as pw:
         browser = h.launch_browser(pw)
         try:

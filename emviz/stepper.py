@@ -1,29 +1,40 @@
-"""Where each stepping control moves the cursor over a recorded History (pure, no UI)."""
+"""Where each stepping action moves the cursor over a recorded History (pure, no UI).
+
+Actions are identified by short names; `ACTION_LABELS` gives the words on their buttons.
+"""
 
 from __future__ import annotations
 
-ACTIONS = ("E-step", "M-step", "Full iteration", "Run to convergence", "Back", "Reset")
+ACTION_LABELS = {
+    "e_step": "E-step",
+    "m_step": "M-step",
+    "iteration": "Full iteration",
+    "converge": "Run to convergence",
+    "back": "Back",
+    "reset": "Reset",
+}
+ACTIONS = tuple(ACTION_LABELS)
 
 
 def target_step(history, cursor: int, action: str) -> int | None:
     """The step index ``action`` moves to from ``cursor``, or None when it does not apply.
 
-    E-step / M-step move one half-step, only if the next recorded half-step is of that kind;
-    Full iteration moves to the end of the next M-step; Run to convergence to the last
-    recorded step; Back one half-step back; Reset to the initial state.
+    "e_step" / "m_step" move one half-step, only if the next recorded half-step is of that
+    kind; "iteration" moves to the end of the next M-step; "converge" to the last recorded
+    step; "back" one half-step back; "reset" to the initial state.
     """
     last = len(history) - 1
     following = cursor + 1 if cursor < last else None
-    if action in ("E-step", "M-step"):
-        wanted = action[0]
+    if action in ("e_step", "m_step"):
+        wanted = action[0].upper()
         return following if following is not None and history[following].phase == wanted else None
-    if action == "Full iteration":
+    if action == "iteration":
         return next((i for i in range(cursor + 1, last + 1) if history[i].phase == "M"), None)
-    if action == "Run to convergence":
+    if action == "converge":
         return last if cursor < last else None
-    if action == "Back":
+    if action == "back":
         return cursor - 1 if cursor > 0 else None
-    if action == "Reset":
+    if action == "reset":
         return 0 if cursor > 0 else None
     raise ValueError(f"Unknown action {action!r}; expected one of {ACTIONS}")
 

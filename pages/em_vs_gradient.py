@@ -8,14 +8,10 @@ from emviz.plots.comparison import (
     plot_learning_rate_sweep,
     plot_log_likelihood_paths,
 )
-from emviz.ui.cache import (
-    FULL_MIXTURE_START,
-    LandscapeSettings,
-    full_mixture_runs,
-    full_mixture_sweep,
-    landscape_paths,
-    two_mean_rates,
-)
+from emviz.runs import FULL_MIXTURE_START, OVERSHOOT_START
+from emviz.settings import COMPARISON_RATES, LandscapeSettings
+from emviz.ui import state
+from emviz.ui.cache import full_mixture_runs, full_mixture_sweep, landscape_paths, two_mean_rates
 
 st.title("EM or gradient ascent?")
 st.markdown(
@@ -24,7 +20,9 @@ st.markdown(
 )
 
 rate = st.select_slider(
-    "Gradient-ascent learning rate η", [0.1, 0.3, 1.0, 2.0, 3.0, 5.0], 3.0, key="cmp_lr"
+    "Gradient-ascent learning rate η (for every comparison on this page)",
+    COMPARISON_RATES,
+    **state.bind("clr", options=COMPARISON_RATES),
 )
 
 st.header("1 · EM never goes downhill")
@@ -33,7 +31,7 @@ st.markdown(
     "step of fixed length can overshoot the ridge it was climbing and land lower; the red "
     "cross marks the first iteration where that happened."
 )
-paths = landscape_paths(LandscapeSettings(), (3.78, -2.4), float(rate))
+paths = landscape_paths(LandscapeSettings(), OVERSHOOT_START, float(rate))
 st.plotly_chart(plot_log_likelihood_paths(paths[:2]), key="cmp_monotone")
 
 st.header("2 · EM stays inside the parameter space")

@@ -8,11 +8,12 @@ from emviz.ui.cache import animation_figure, fit, next_step_figures, step_figure
 from emviz.ui.live_chart import live_chart
 from emviz.ui.panels import (
     downloads,
+    inspect_point,
+    inspected_point,
     parameter_table,
     phase_formulas,
     phase_pointer,
     point_inspector,
-    selected_point,
 )
 from emviz.ui.pickers import data_picker, model_picker
 from emviz.ui.stepper import stepper_controls
@@ -26,23 +27,21 @@ st.caption(
 source, X = data_picker()
 settings = model_picker()
 history, error = fit(source, settings)
-if history is None:
-    st.error(f"Cannot start EM with these settings: {error}")
-    st.stop()
 
 
 def _apply_chart_click() -> None:
     """A click on a data point in the chart picks it for the inspector."""
     clicked = st.session_state.get("main_chart")
     if clicked and clicked.get("curve") == 0:
-        st.session_state["point"] = int(clicked["point"])
+        inspect_point(clicked["point"])
 
 
-@st.fragment
-def step_view():
+if history is None:
+    st.error(f"Cannot start EM with these settings: {error}")
+else:
     cursor = stepper_controls(history, (source, settings))
     left, right = st.columns([3, 2], gap="medium")
-    selected = selected_point(len(history.X))
+    selected = inspected_point(len(history.X))
     step_json, trace_json = step_figures_json(source, settings, cursor, selected)
     moves, following = next_step_figures(source, settings, cursor, selected)
     with left, st.container(key="main-chart"):
@@ -69,13 +68,10 @@ def step_view():
     point_inspector(history, cursor)
     downloads(history, lambda: plot_mixture(history, cursor, selected=selected))
 
+    st.subheader("The formulas of each half-step")
+    phase_formulas(settings.covariance_type, settings.reg_covar)
 
-step_view()
-
-st.subheader("The formulas of each half-step")
-phase_formulas(settings.covariance_type, settings.reg_covar)
-
-st.subheader("Play the whole run")
-st.caption("Plays in your browser from the recorded steps: no waiting for the server.")
-with st.container(key="play-animation"):
-    st.plotly_chart(animation_figure(source, settings), key="play_chart")
+    st.subheader("Play the whole run")
+    st.caption("Plays in your browser from the recorded steps: no waiting for the server.")
+    with st.container(key="play-animation"):
+        st.plotly_chart(animation_figure(source, settings), key="play_chart")

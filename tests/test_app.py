@@ -79,38 +79,38 @@ def test_buttons_move_the_shown_step():
     last = len(reference) - 1
     assert _status(at).startswith(f"**Step 0 of {last}**")
     sequence = [
-        ("E-step", 1),
-        ("M-step", 2),
-        ("Full iteration", 4),
-        ("Back", 3),
-        ("Full iteration", 4),
-        ("Run to convergence", last),
-        ("Reset", 0),
+        ("e_step", 1),
+        ("m_step", 2),
+        ("iteration", 4),
+        ("back", 3),
+        ("iteration", 4),
+        ("converge", last),
+        ("reset", 0),
     ]
-    for label, expected in sequence:
+    for action, expected in sequence:
         before = {key: _chart_args(at, key) for key in ("main_chart", "ll_chart")}
-        at.button(key=f"step_{label}").click().run()
+        at.button(key=f"step_{action}").click().run()
         assert not at.exception
-        assert _status(at).startswith(f"**Step {expected} of {last}**"), label
+        assert _status(at).startswith(f"**Step {expected} of {last}**"), action
         for key, args in before.items():
             # What the browser drew on the click, before the server answered, is what it sends.
-            assert args["moves"][label] == expected
+            assert args["moves"][f"step_{action}"] == expected
             assert args["preload"][str(expected)] == _chart_args(at, key)["spec"]
         figure = _figure(at)
         assert figure["layout"]["title"]["text"].startswith(f"Step {expected} ")
         _ellipse_check(figure, reference[expected].params, k=1)
-    assert at.button(key="step_M-step").disabled  # at the initial state the next is an E-step
-    assert at.button(key="step_Back").disabled
+    assert at.button(key="step_m_step").disabled  # at the initial state the next is an E-step
+    assert at.button(key="step_back").disabled
     moves = _chart_args(at)["moves"]  # the buttons that apply, and only they
-    assert moves == {"E-step": 1, "Full iteration": 2, "Run to convergence": last}
-    for label in ("E-step", "M-step", "Full iteration", "Run to convergence", "Back", "Reset"):
-        assert at.button(key=f"step_{label}").disabled == (label not in moves)
+    assert moves == {"step_e_step": 1, "step_iteration": 2, "step_converge": last}
+    for action in ("e_step", "m_step", "iteration", "converge", "back", "reset"):
+        assert at.button(key=f"step_{action}").disabled == (f"step_{action}" not in moves)
 
 
 def test_scrubber_shows_any_step_without_rerunning_em():
     at = _open()
     reference = _reference_history()
-    at.slider(key="cursor").set_value(5).run()
+    at.slider(key="step").set_value(5).run()
     assert _status(at).startswith("**Step 5 of")
     figure = _figure(at)
     _ellipse_check(figure, reference[5].params, k=0)
@@ -124,9 +124,9 @@ def test_scrubber_shows_any_step_without_rerunning_em():
 @pytest.mark.parametrize("preset", preset_names())
 def test_every_preset_draws_its_data(preset):
     at = _open()
-    at.selectbox(key="data_choice").set_value(preset).run()
+    at.selectbox(key="data").set_value(preset).run()
     assert not at.exception and not at.error
-    assert at.slider(key="model_k").value == PRESETS[preset].n_components
+    assert at.slider(key="k").value == PRESETS[preset].n_components
     figure = _figure(at)
     X = load_preset(preset, n_samples=500, seed=0)
     if X.shape[1] == 1:
@@ -143,9 +143,9 @@ def test_every_preset_draws_its_data(preset):
 
 def test_model_settings_change_the_run():
     at = _open()
-    at.slider(key="model_k").set_value(4).run()
-    at.selectbox(key="model_cov").set_value("spherical").run()
-    at.button(key="step_Run to convergence").click().run()
+    at.slider(key="k").set_value(4).run()
+    at.selectbox(key="cov").set_value("spherical").run()
+    at.button(key="step_converge").click().run()
     figure = _figure(at)
     means = next(t for t in figure["data"] if t.get("name", "").startswith("means"))
     assert len(_decode(means["x"])) == 4
@@ -166,8 +166,8 @@ def test_model_settings_change_the_run():
 
 def test_point_inspector_shows_bayes_rule():
     at = _open()
-    at.button(key="step_Full iteration").click().run()
-    at.number_input(key="point").set_value(17).run()
+    at.button(key="step_iteration").click().run()
+    at.number_input(key="pt").set_value(17).run()
     table = at.table[1].value  # [0] is the parameter table
     products = table["π · N"].to_numpy()
     np.testing.assert_allclose(table["responsibility"], products / products.sum(), rtol=1e-9)
@@ -175,9 +175,9 @@ def test_point_inspector_shows_bayes_rule():
 
 def test_a_smaller_data_set_keeps_the_inspected_point_in_range():
     at = _open()
-    at.number_input(key="point").set_value(450).run()
+    at.number_input(key="pt").set_value(450).run()
     assert _figure(at)["data"][-1]["name"] == "selected point"
-    at.sidebar.slider(key="data_n").set_value(100).run()
+    at.sidebar.slider(key="n").set_value(100).run()
     assert not at.exception
-    assert at.number_input(key="point").value == 0
+    assert at.number_input(key="pt").value == 0
     assert len(_figure(at)["data"][0]["marker"]["color"]) == 100

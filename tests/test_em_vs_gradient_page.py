@@ -26,7 +26,7 @@ def test_comparisons_show_measured_values():
 
 def test_a_small_learning_rate_keeps_gradient_ascent_inside():
     at = _open()
-    at.select_slider(key="cmp_lr").set_value(0.1).run()
+    at.select_slider(key="clr").set_value(0.1).run()
     assert not at.exception
     monotone = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert not any("ℓ falls" in t.get("name", "") for t in monotone["data"])

@@ -51,10 +51,10 @@ def test_saddle_button_and_nudge():
 
 def test_large_learning_rate_shows_a_decrease_and_3d_view():
     at = _open()
-    at.select_slider(key="land_lr").set_value(5.0).run()
+    at.select_slider(key="lr").set_value(5.0).run()
     table = at.dataframe[0].value
     assert table.loc[1, "ℓ decreased?"].startswith("yes")
-    at.toggle(key="land_3d").set_value(True).run()
+    at.toggle(key="v3d").set_value(True).run()
     assert not at.exception
     surface = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert surface["data"][0]["type"] == "surface"
@@ -63,7 +63,7 @@ def test_large_learning_rate_shows_a_decrease_and_3d_view():
 def test_data_controls_change_the_surface():
     at = _open()
     before = _live_figure(at, "land_chart")["data"][0]
-    at.slider(key="land_mu2").set_value(1.0).run()
+    at.slider(key="lm2").set_value(1.0).run()
     after = _live_figure(at, "land_chart")["data"][0]
     assert not at.exception
     assert before["z"] != after["z"]

@@ -125,24 +125,24 @@ def test_log_likelihood_trace_tells_phases_apart(history):
 
 def test_stepper_targets(history):
     last = len(history) - 1
-    assert target_step(history, 0, "E-step") == 1
-    assert target_step(history, 0, "M-step") is None
-    assert target_step(history, 1, "M-step") == 2
-    assert target_step(history, 0, "Full iteration") == 2
-    assert target_step(history, 1, "Full iteration") == 2
-    assert target_step(history, 3, "Back") == 2
-    assert target_step(history, 0, "Back") is None
-    assert target_step(history, 5, "Reset") == 0
-    assert target_step(history, 0, "Run to convergence") == last
-    assert target_step(history, last, "Full iteration") is None
+    assert target_step(history, 0, "e_step") == 1
+    assert target_step(history, 0, "m_step") is None
+    assert target_step(history, 1, "m_step") == 2
+    assert target_step(history, 0, "iteration") == 2
+    assert target_step(history, 1, "iteration") == 2
+    assert target_step(history, 3, "back") == 2
+    assert target_step(history, 0, "back") is None
+    assert target_step(history, 5, "reset") == 0
+    assert target_step(history, 0, "converge") == last
+    assert target_step(history, last, "iteration") is None
     assert step_targets(history, 1) == {
-        "M-step": 2,
-        "Full iteration": 2,
-        "Run to convergence": last,
-        "Back": 0,
-        "Reset": 0,
+        "m_step": 2,
+        "iteration": 2,
+        "converge": last,
+        "back": 0,
+        "reset": 0,
     }
-    assert step_targets(history, last) == {"Back": last - 1, "Reset": 0}
+    assert step_targets(history, last) == {"back": last - 1, "reset": 0}
 
 
 def test_m_step_sentence_quotes_the_moved_mean(history):

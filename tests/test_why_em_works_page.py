@@ -7,6 +7,7 @@ from emviz import GaussianMixture, run_em
 from emviz.analysis.bound import most_ambiguous_point, slice_directions
 from emviz.data import load_preset, make_two_mean_sample
 from emviz.models import TwoMeanMixture
+from emviz.settings import BreakMode, Family, start_from
 from tests.apptest_helpers import decode, open_page, plotly_figure
 
 PAGE = "pages/why_em_works.py"
@@ -39,31 +40,31 @@ def test_decomposition_shows_the_runs_numbers_and_moves_with_the_buttons(at):
     kl = decode(_trace(figure, "KL")["y"])  # the lower panel: KL alone, never cut
     np.testing.assert_allclose(ll, reference.column("log_likelihood"), rtol=1e-9)
     np.testing.assert_allclose(kl, reference.column("kl"), rtol=1e-9, atol=1e-9)
-    at.button(key="step_Full iteration").click().run()
+    at.button(key="step_iteration").click().run()
     assert not at.exception
     step = reference[2]
     latex = at.latex[0].value
     assert f"{step.log_likelihood:.4f}" in latex and f"{step.elbo:.4f}" in latex
     assert "M-step:" in _texts(at)
-    at.button(key="step_Back").click().run()
+    at.button(key="step_back").click().run()
     assert "the gap KL fell" in _texts(at) and f"{reference[1].elbo:.4f}" in at.latex[0].value
 
 
 def test_bishop_slice_every_direction(at):
-    at.button(key="step_Reset").click().run()
+    at.button(key="step_reset").click().run()
     figure = plotly_figure(at, "slice_chart")
     ts = decode(_trace(figure, "ln p(X | θ)")["x"])
     star = _trace(figure, "maximum of the bound")
     assert decode(star["x"])[0] == 1.0 and 0.0 in ts
     assert "θ_new, the M-step's answer" in _texts(at)
     reference = _reference()
-    for direction in slice_directions(reference)[1:]:
-        at.selectbox(key="direction").set_value(direction).run()
+    for index, direction in enumerate(slice_directions(reference)[1:], start=1):
+        at.selectbox(key="dir").set_value(index).run()
         assert not at.exception, direction
         assert plotly_figure(at, "slice_chart")["layout"]["title"]["text"].startswith(
             f"Along {direction}"
         )
-    at.selectbox(key="direction").set_value(slice_directions(reference)[0]).run()
+    at.selectbox(key="dir").set_value(0).run()
 
 
 def test_q_plus_entropy_and_jensen(at):
@@ -72,20 +73,20 @@ def test_q_plus_entropy_and_jensen(at):
     h = decode(_trace(figure, "H(q) = −E_q[ln q(Z)]")["y"])
     np.testing.assert_allclose(q + h, _reference().column("elbo"), rtol=1e-9)
     reference = _reference()
-    assert at.number_input(key="jensen_point").value == most_ambiguous_point(reference)
-    at.number_input(key="jensen_point").set_value(499).run()
-    at.sidebar.slider(key="data_n").set_value(100).run()  # fewer points: back in range
+    assert at.number_input(key="jp").value == most_ambiguous_point(reference)
+    at.number_input(key="jp").set_value(499).run()
+    at.sidebar.slider(key="n").set_value(100).run()  # fewer points: back in range
     assert not at.exception
-    assert at.number_input(key="jensen_point").value < 100
-    at.sidebar.slider(key="data_n").set_value(500).run()
-    at.number_input(key="jensen_point").set_value(5).run()
+    assert at.number_input(key="jp").value < 100
+    at.sidebar.slider(key="n").set_value(500).run()
+    at.number_input(key="jp").set_value(5).run()
     assert "gap = KL(q ‖ p(z|x))" in _texts(at) and "equality" not in _texts(at)
     at.button(key="jensen_posterior").click().run()
     assert not at.exception
     assert "equality: q is the posterior" in _texts(at)
-    at.slider(key="jensen_q_0").set_value(0.0).run()
-    at.slider(key="jensen_q_1").set_value(0.0).run()
-    at.slider(key="jensen_q_2").set_value(0.0).run()
+    at.slider(key="jq0").set_value(0.0).run()
+    at.slider(key="jq1").set_value(0.0).run()
+    at.slider(key="jq2").set_value(0.0).run()
     assert any("q must sum to 1" in w.value for w in at.warning)
     assert not at.exception
 
@@ -93,7 +94,7 @@ def test_q_plus_entropy_and_jensen(at):
 def test_audit_passes_em_and_catches_the_broken_m_step():
     at = open_page(PAGE)
     assert any("ℓ never fell" in s.value for s in at.success)
-    at.toggle(key="break_it").set_value(True).run()
+    at.toggle(key="bk").set_value(True).run()
     assert not at.exception
     error = next(e.value for e in at.error if "ℓ fell" in e.value)
     table = at.dataframe[0].value
@@ -101,23 +102,24 @@ def test_audit_passes_em_and_catches_the_broken_m_step():
     assert f"First at iteration {first} " in error
     assert "the M-step lowered the lower bound" in error
     m_step = int(table.loc[first, "steps"].split("–")[1])
-    at.slider(key="cursor").set_value(m_step).run()
+    at.slider(key="wstep").set_value(m_step).run()
     assert "did **not** maximise the bound" in _texts(at)
     assert "this M-step did not maximise the bound" in _texts(at)  # Bishop 9.14's summary
-    at.slider(key="break_factor").set_value(1.5).run()
+    at.slider(key="f").set_value(1.5).run()
     assert any("ℓ never fell" in s.value for s in at.success)
 
 
 def test_two_mean_family_draws_the_bound_under_the_surface():
     at = open_page(PAGE)
-    at.sidebar.radio(key="bound_family").set_value("Two-mean mixture (1-D)").run()
+    at.sidebar.radio(key="fam").set_value(Family.TWO_MEANS).run()
     assert not at.exception
-    at.button(key="step_Full iteration").click().run()
+    at.button(key="step_iteration").click().run()
     surface = plotly_figure(at, "surface_chart")
     assert [t["type"] for t in surface["data"]][:2] == ["surface", "surface"]
     x = make_two_mean_sample()
     model = TwoMeanMixture()
-    reference = run_em(model, x[:, None], model.params(-1.0, 4.0), max_iter=200, tol=1e-8)
+    start = start_from({})  # the default start, shared with the landscape page
+    reference = run_em(model, x[:, None], model.params(*start), max_iter=200, tol=1e-8)
     old = _trace(surface, "θ_old")
     assert decode(old["z"])[0] == pytest.approx(reference[1].log_likelihood, rel=1e-12)
     ll = _trace(plotly_figure(at, "decomposition_chart"), "ln p(X | θ)")
@@ -126,9 +128,9 @@ def test_two_mean_family_draws_the_bound_under_the_surface():
 
 def test_an_e_step_that_forgets_the_weights_is_caught():
     at = open_page(PAGE)
-    at.sidebar.selectbox(key="data_choice").set_value("1-D two-component mixture").run()
-    at.toggle(key="break_it").set_value(True).run()
-    at.radio(key="break_how").set_value("E-step: forget the mixing weights").run()
+    at.sidebar.selectbox(key="data").set_value("1-D two-component mixture").run()
+    at.toggle(key="bk").set_value(True).run()
+    at.radio(key="brk").set_value(BreakMode.FORGET_WEIGHTS).run()
     assert not at.exception
     # on this sample ℓ happens not to fall, but the audit shows the broken link
     table = at.dataframe[0].value
@@ -137,5 +139,5 @@ def test_an_e_step_that_forgets_the_weights_is_caught():
     assert f"{n_iterations} E-steps left a gap" in warning
     assert set(table["E-step closed the gap"]) == {"NO"}
     assert "the bound does **not** touch" in _texts(at)  # Bishop 9.14's slice says so too
-    at.button(key="step_E-step").click().run()
+    at.button(key="step_e_step").click().run()
     assert "**E-step (broken):**" in _texts(at)

@@ -131,7 +131,11 @@ def _kind(eigenvalues: np.ndarray) -> str:
     return "saddle"
 
 
-def critical_points(model, x, *, n_starts: int = 15, gradient_rtol: float = 1e-6):
+N_STARTS = 15  # root-finding starts per axis
+GRADIENT_RTOL = 1e-6  # |∇ℓ| ≤ GRADIENT_RTOL·n counts as zero
+
+
+def critical_points(model, x, *, n_starts: int = N_STARTS, gradient_rtol: float = GRADIENT_RTOL):
     """Every zero of ∇ℓ found from an n_starts × n_starts grid of starts over the data's span.
 
     Each root comes from scipy's hybrid Powell solver with the analytic Jacobian (the

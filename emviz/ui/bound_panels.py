@@ -10,7 +10,7 @@ import streamlit as st
 from emviz.analysis.audit import audit_table, monotonicity_audit
 from emviz.analysis.bound import jensen_terms, most_ambiguous_point
 from emviz.plots.bound import plot_audit, plot_jensen
-from emviz.ui.panels import selected_point
+from emviz.ui import state
 
 
 def decomposition_numbers(history, cursor: int) -> None:
@@ -103,13 +103,13 @@ def q_entropy_numbers(history, cursor: int) -> None:
     )
 
 
-def _jensen_q_keys(n_components: int) -> list[str]:
-    return [f"jensen_q_{k}" for k in range(n_components)]
+def _q_names(n_components: int) -> list[str]:
+    return [f"jq{k}" for k in range(n_components)]
 
 
 def _set_q_to_posterior(posterior: np.ndarray) -> None:
-    for key, value in zip(_jensen_q_keys(len(posterior)), posterior):
-        st.session_state[key] = float(value)  # exact, so the two sides meet exactly
+    for name, value in zip(_q_names(len(posterior)), posterior):
+        state.put(name, float(value))  # exact, so the two sides meet exactly
 
 
 def jensen_panel(history, cursor: int) -> None:
@@ -118,9 +118,16 @@ def jensen_panel(history, cursor: int) -> None:
     n_components = len(params.weights)
     left, right = st.columns([1, 2], gap="medium")
     with left:
-        # at first (or after the data shrank): the point EM is least sure about
-        selected_point(len(X), key="jensen_point", default=most_ambiguous_point(history))
-        index = int(st.number_input("Data point", 0, len(X) - 1, key="jensen_point"))
+        last = len(X) - 1
+        index = int(
+            st.number_input(
+                "Data point",
+                0,
+                last,
+                # at first (or after the data shrank): the point EM is least sure about
+                **state.bind("jp", bounds=(0, last), fallback=most_ambiguous_point(history)),
+            )
+        )
         posterior = jensen_terms(model, X, params, index, np.ones(n_components)).posterior
         st.button(
             "Set q to the posterior",
@@ -128,10 +135,16 @@ def jensen_panel(history, cursor: int) -> None:
             on_click=_set_q_to_posterior,
             args=(posterior,),
         )
-        weights = []
-        for k, key in enumerate(_jensen_q_keys(n_components)):
-            st.session_state.setdefault(key, 1.0 / n_components)  # q uniform at first
-            weights.append(st.slider(f"q(z = {k + 1})", 0.0, 1.0, step=0.001, key=key))
+        weights = [
+            st.slider(
+                f"q(z = {k + 1})",
+                0.0,
+                1.0,
+                step=0.001,
+                **state.bind(name, bounds=(0.0, 1.0), fallback=1.0 / n_components),
+            )
+            for k, name in enumerate(_q_names(n_components))
+        ]
     with right:
         if sum(weights) <= 0:
             st.warning("Give at least one component some weight: q must sum to 1.")

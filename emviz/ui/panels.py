@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from emviz.analysis.explain import parameter_changes, point_breakdown
+from emviz.ui import state
 
 _CHANGED_STYLE = "background-color: #ffe08a; font-weight: 600"
 
@@ -71,21 +72,25 @@ def phase_pointer(phase: str) -> None:
     st.markdown(f"This half-step used {used}.")
 
 
-def selected_point(n_samples: int, key: str = "point", default: int = 0) -> int:
-    """The point number kept under ``key`` (e.g. the inspected point, ringed in the chart):
-    ``default`` at first, and again when the data shrank below it, so a smaller data set never
-    points past its end. Call before the widget with that key is drawn."""
-    point = st.session_state.get(key, default)
+def inspected_point(n_samples: int) -> int:
+    """The inspected point (ringed in the chart): 0 at first, and again when the data shrank
+    below it, so a smaller data set never points past its end."""
+    point = state.get("pt")
     if not 0 <= point < n_samples:
-        point = default
-    st.session_state[key] = point
+        state.forget("pt")
+        point = 0
     return point
+
+
+def inspect_point(point: int) -> None:
+    state.put("pt", int(point))
 
 
 def point_inspector(history, cursor: int) -> None:
     """Responsibilities of one point for every component, with the numbers behind them."""
+    last = len(history.X) - 1
     point = st.number_input(
-        "Point number (or click a point in the plot)", 0, len(history.X) - 1, key="point"
+        "Point number (or click a point in the plot)", 0, last, **state.bind("pt", bounds=(0, last))
     )
     x = ", ".join(f"{v:.4f}" for v in history.X[point])
     rows = point_breakdown(history, cursor, int(point))

@@ -1,162 +1,194 @@
-"""Sidebar pickers for the data and the model, shared by every page that runs EM."""
+"""Sidebar pickers shared by the pages: the data, the Gaussian mixture, the two-mean start.
+
+Every widget is bound to its setting (`emviz.ui.state.bind`), so a choice made on one page
+holds on every page that shows it.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
-from emviz.data import PRESETS, DataError, preset_is_generated, preset_names
-from emviz.ui.cache import DataSource, ModelSettings, load_data, upload_columns
+from emviz.data import PRESETS, DataError, preset_names
+from emviz.settings import (
+    COVARIANCE_TYPES,
+    INIT_CHOICES,
+    LANDSCAPE_MEAN_RANGE,
+    LANDSCAPE_N_RANGE,
+    LANDSCAPE_VARIANCE_RANGE,
+    LANDSCAPE_WEIGHT_RANGE,
+    MAX_COMPONENTS,
+    MAX_ITER_MAX,
+    N_SAMPLES_RANGE,
+    REG_COVAR_CHOICES,
+    SEED_MAX,
+    START_LIMIT,
+    TOL_CHOICES,
+    UPLOAD,
+    DataSource,
+    LandscapeSettings,
+    ModelSettings,
+    landscape_settings_from,
+    model_settings_from,
+    preset_source,
+)
+from emviz.ui import state
+from emviz.ui.cache import load_data, upload_columns
 
-UPLOAD = "Upload a CSV file"
-PRESET_SLUGS = {
-    "blobs": "Well-separated blobs",
-    "elongated": "Elongated clusters",
-    "overlap": "Heavy overlap",
-    "faithful": "Old Faithful (standardised)",
-    "1d": "1-D two-component mixture",
-}
-INIT_LABELS = {
-    "k-means++": "kmeans++",
-    "k-means": "kmeans",
-    "random points from the data": "random_from_data",
-    "Bishop 9.8-style start (spread out)": "spread",
-}
-REG_COVAR_CHOICES = (0.0, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
-TOL_CHOICES = (1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10)
-_LAST_GOOD = "last_good_data_source"
-
-
-def _apply_query_params() -> None:
-    """On a fresh session, let ?preset=…&n=…&seed=…&k=… choose the starting view."""
-    if st.session_state.get("_query_applied"):
-        return
-    st.session_state["_query_applied"] = True
-    params = st.query_params
-    slug = params.get("preset")
-    if slug in PRESET_SLUGS:
-        st.session_state["data_choice"] = PRESET_SLUGS[slug]
-    for name, key, low, high in (
-        ("n", "data_n", 20, 5000),
-        ("seed", "data_seed", 0, 10**6),
-        ("k", "model_k", 1, 8),
-    ):
-        value = params.get(name)
-        if value is not None and value.isdigit() and low <= int(value) <= high:
-            st.session_state[key] = int(value)
+INIT_LABELS = {name: label for label, name in INIT_CHOICES.values()}
 
 
-def data_picker() -> tuple[DataSource, object]:
+def data_picker() -> tuple[DataSource, np.ndarray]:
     """Sidebar data controls. Returns (source, X) — the last good data if the new choice fails."""
-    _apply_query_params()
     sidebar = st.sidebar
     sidebar.header("Data")
+    choices = [*preset_names(), UPLOAD]
     choice = sidebar.selectbox(
-        "Data set", [*preset_names(), UPLOAD], key="data_choice", on_change=_suggest_components
+        "Data set", choices, **state.bind("data", options=choices, then=_suggest_components)
     )
     if choice in PRESETS:
         sidebar.caption(PRESETS[choice].description)
-    if choice == UPLOAD:
-        source, raw = _upload_source(sidebar)
-    else:
         source, raw = _preset_source(sidebar, choice), None
+    else:
+        source, raw = _upload_source(sidebar)
     if source is not None:
         try:
             X = load_data(source, raw)
         except DataError as error:
             sidebar.error(str(error))
         else:
-            st.session_state[_LAST_GOOD] = source
+            state.keep_good_data(source)
             return source, X
-    fallback = st.session_state.get(_LAST_GOOD) or DataSource("preset", preset_names()[0], 500, 0)
-    try:
-        X = load_data(fallback)
-    except DataError:
-        fallback = DataSource("preset", preset_names()[0], 500, 0)
-        X = load_data(fallback)
+    fallback = state.last_good_data(preset_source({}))
     sidebar.caption(f"Still showing the previous data: {fallback.label()}.")
-    return fallback, X
+    return fallback, load_data(fallback, _kept_raw(fallback))
+
+
+def _kept_raw(source: DataSource) -> bytes | None:
+    kept = state.kept_upload()
+    return kept[2] if kept is not None and source.kind == "upload" else None
 
 
 def _suggest_components() -> None:
-    """A new preset starts with its own number of clusters as K (the user can change it)."""
-    preset = PRESETS.get(st.session_state.get("data_choice"))
-    if preset is not None:
-        st.session_state["model_k"] = preset.n_components
-
-
-def _default_components() -> int:
-    preset = PRESETS.get(st.session_state.get("data_choice"))
-    return preset.n_components if preset is not None else 2
+    """A new data set starts with its own number of clusters as K (the learner can change it)."""
+    state.forget("k")
 
 
 def _preset_source(sidebar, name: str) -> DataSource:
-    if not preset_is_generated(name):
-        return DataSource("preset", name)
-    n_samples = sidebar.slider("Number of points", 20, 5000, 500, step=10, key="data_n")
-    seed = sidebar.number_input("Data seed", 0, 10**6, 0, key="data_seed")
-    return DataSource("preset", name, int(n_samples), int(seed))
+    if PRESETS[name].generated:
+        low, high, step = N_SAMPLES_RANGE
+        sidebar.slider(
+            "Number of points", low, high, step=step, **state.bind("n", bounds=(low, high))
+        )
+        sidebar.number_input("Data seed", 0, SEED_MAX, **state.bind("seed", bounds=(0, SEED_MAX)))
+    return preset_source(state.snapshot())
 
 
-def _upload_source(sidebar):
+def _upload_source(sidebar) -> tuple[DataSource | None, bytes | None]:
     uploaded = sidebar.file_uploader(
-        "CSV file (a header row names the columns)", type=["csv", "txt"], key="data_upload"
+        "CSV file (a header row names the columns)", type=["csv", "txt"], key="upload"
     )
-    if uploaded is None:
+    if uploaded is not None:
+        state.keep_upload(uploaded.name, uploaded.file_id, uploaded.getvalue())
+    kept = state.kept_upload()
+    if kept is None:
         sidebar.info("Upload a CSV file with one or two numeric columns.")
         return None, None
-    raw = uploaded.getvalue()
+    name, file_id, raw = kept
+    if uploaded is None:
+        sidebar.caption(f"Using **{name}**, uploaded earlier. Upload another file to replace it.")
     try:
-        columns = upload_columns(uploaded.file_id, raw)
+        columns = upload_columns(file_id, raw)
     except DataError as error:
         sidebar.error(str(error))
         return None, None
     picked = sidebar.multiselect(
         "Columns (one → 1-D view, two → 2-D view)",
         columns,
-        default=columns[:2],
         max_selections=2,
-        key=f"data_columns_{uploaded.file_id}",  # per file, so a new file starts fresh
+        **state.bind(
+            "cols",
+            fallback=columns[:2],
+            to_widget=lambda chosen: None if chosen is None else list(chosen),
+            from_widget=tuple,
+        ),
     )
+    if not set(picked) <= set(columns):
+        picked = columns[:2]
     if not picked:
         sidebar.warning("Pick one or two columns.")
         return None, None
-    return DataSource("upload", uploaded.name, file_id=uploaded.file_id, columns=tuple(picked)), raw
+    return DataSource("upload", name, file_id=file_id, columns=tuple(picked)), raw
 
 
 def model_picker() -> ModelSettings:
     """Sidebar model controls: K, covariance type, initialisation, reg_covar, tol, max_iter."""
     sidebar = st.sidebar
     sidebar.header("Model")
-    if "model_k" not in st.session_state:
-        st.session_state["model_k"] = _default_components()
-    n_components = sidebar.slider("Components K", 1, 8, key="model_k")
-    covariance_type = sidebar.selectbox(
-        "Covariance type", ["full", "diag", "spherical", "tied"], key="model_cov"
+    sidebar.slider("Components K", 1, MAX_COMPONENTS, **state.bind("k", bounds=(1, MAX_COMPONENTS)))
+    sidebar.selectbox(
+        "Covariance type", COVARIANCE_TYPES, **state.bind("cov", options=COVARIANCE_TYPES)
     )
-    init_label = sidebar.selectbox("Initialisation", list(INIT_LABELS), key="model_init")
-    init_seed = sidebar.number_input("Initialisation seed", 0, 10**6, 0, key="model_init_seed")
-    reg_covar = sidebar.select_slider(
+    inits = list(INIT_LABELS)
+    sidebar.selectbox(
+        "Initialisation", inits, format_func=INIT_LABELS.get, **state.bind("init", options=inits)
+    )
+    sidebar.number_input(
+        "Initialisation seed", 0, SEED_MAX, **state.bind("iseed", bounds=(0, SEED_MAX))
+    )
+    sidebar.select_slider(
         "reg_covar (added to every variance)",
         REG_COVAR_CHOICES,
-        value=0.0,
-        key="model_reg",
         format_func=lambda v: "0" if v == 0 else f"{v:.0e}",
         help="0 lets a component collapse onto a point, so that failure can be shown.",
+        **state.bind("reg", options=REG_COVAR_CHOICES),
     )
-    tol = sidebar.select_slider(
+    sidebar.select_slider(
         "Tolerance (change in ℓ per point)",
         TOL_CHOICES,
-        value=1e-6,
-        key="model_tol",
         format_func=lambda v: f"{v:.0e}",
+        **state.bind("tol", options=TOL_CHOICES),
     )
-    max_iter = sidebar.number_input("Maximum iterations", 1, 1000, 100, key="model_max_iter")
-    return ModelSettings(
-        n_components=int(n_components),
-        covariance_type=covariance_type,
-        init=INIT_LABELS[init_label],
-        init_seed=int(init_seed),
-        reg_covar=float(reg_covar),
-        tol=float(tol),
-        max_iter=int(max_iter),
+    sidebar.number_input(
+        "Maximum iterations", 1, MAX_ITER_MAX, **state.bind("iters", bounds=(1, MAX_ITER_MAX))
+    )
+    return model_settings_from(state.snapshot())
+
+
+def landscape_data_picker() -> LandscapeSettings:
+    """Sidebar controls of the two-mean sample: n, the true means, weight, variances, seed."""
+    side = st.sidebar
+    side.header("Data")
+    side.slider(
+        "Number of points n", *LANDSCAPE_N_RANGE, **state.bind("ln", bounds=LANDSCAPE_N_RANGE)
+    )
+    for name, label, bounds, step in (
+        ("lm1", "True μ₁", LANDSCAPE_MEAN_RANGE, 0.1),
+        ("lm2", "True μ₂", LANDSCAPE_MEAN_RANGE, 0.1),
+        ("lw", "Weight w₁", LANDSCAPE_WEIGHT_RANGE, 0.05),
+        ("lv1", "Variance v₁", LANDSCAPE_VARIANCE_RANGE, 0.1),
+        ("lv2", "Variance v₂", LANDSCAPE_VARIANCE_RANGE, 0.1),
+    ):
+        side.slider(label, *bounds, step=step, **state.bind(name, bounds=bounds))
+    side.number_input("Seed", 0, SEED_MAX, **state.bind("lseed", bounds=(0, SEED_MAX)))
+    return landscape_settings_from(state.snapshot())
+
+
+def set_start(start) -> None:
+    """Move the two-mean start (e.g. to a clicked point or the saddle)."""
+    state.put("m1", float(start[0]))
+    state.put("m2", float(start[1]))
+
+
+def start_inputs(left, right, step: float = 0.1) -> tuple[float, float]:
+    """Number inputs for the two-mean start (μ1 in ``left``, μ2 in ``right``), shared by every
+    page that has one."""
+    bounds = (-START_LIMIT, START_LIMIT)
+    return tuple(
+        float(
+            column.number_input(
+                label, *bounds, step=step, format="%.3f", **state.bind(name, bounds=bounds)
+            )
+        )
+        for column, label, name in ((left, "Start μ₁", "m1"), (right, "Start μ₂", "m2"))
     )

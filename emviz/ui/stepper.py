@@ -1,6 +1,8 @@
 """Stepping controls over a recorded History: buttons, scrubber and the status line.
 
-Only the cursor (which step is shown) lives in st.session_state; EM never re-runs here.
+The shown step is a setting like any other (`emviz.ui.state`): kept per run under a cursor
+field ("step" for the Gaussian mixture run, "wstep" for another run of "Why EM works"), so it
+survives page changes and travels in links. EM never re-runs here.
 """
 
 from __future__ import annotations
@@ -8,53 +10,48 @@ from __future__ import annotations
 import streamlit as st
 
 from emviz.plots.mixture import step_label
-from emviz.stepper import ACTIONS, step_targets
+from emviz.stepper import ACTION_LABELS, step_targets
+from emviz.ui import state
 
-CURSOR = "cursor"
-_RUN_ID = "cursor_run"
 _HELP = {
-    "E-step": "Recompute the responsibilities with the parameters fixed.",
-    "M-step": "Re-fit the parameters with the responsibilities fixed.",
-    "Full iteration": "Go to the end of the next M-step.",
-    "Run to convergence": "Jump to the last recorded step.",
-    "Back": "Go back one half-step.",
-    "Reset": "Back to the initial state.",
+    "e_step": "Recompute the responsibilities with the parameters fixed.",
+    "m_step": "Re-fit the parameters with the responsibilities fixed.",
+    "iteration": "Go to the end of the next M-step.",
+    "converge": "Jump to the last recorded step.",
+    "back": "Go back one half-step.",
+    "reset": "Back to the initial state.",
 }
 
 
-def _move_to(index: int) -> None:
-    st.session_state[CURSOR] = index
+def button_key(action: str) -> str:
+    """The widget key of ``action``'s button (the live charts listen for clicks on it)."""
+    return f"step_{action}"
 
 
-def current_step(history, run_id) -> int:
-    """The cursor for this run: back to 0 when the run changed, clamped to the record."""
-    if st.session_state.get(_RUN_ID) != run_id:
-        st.session_state[_RUN_ID] = run_id
-        st.session_state[CURSOR] = 0
-    cursor = min(max(int(st.session_state.get(CURSOR, 0)), 0), len(history) - 1)
-    st.session_state[CURSOR] = cursor
-    return cursor
-
-
-def stepper_controls(history, run_id) -> int:
+def stepper_controls(history, run_id, field: str = "step") -> int:
     """Draw the six buttons, the scrubber and the status line; return the shown step index."""
-    cursor = current_step(history, run_id)
-    columns = st.columns(len(ACTIONS))
+    cursor = state.cursor(field, run_id, len(history))
     targets = step_targets(history, cursor)
-    for column, action in zip(columns, ACTIONS):
+    for column, (action, label) in zip(st.columns(len(ACTION_LABELS)), ACTION_LABELS.items()):
         target = targets.get(action)
         column.button(
-            action,
-            key=f"step_{action}",
+            label,
+            key=button_key(action),
             disabled=target is None,
             help=_HELP[action],
-            on_click=_move_to,
-            args=(target,),
+            on_click=state.put,
+            args=(field, target),
             width="stretch",
-            type="primary" if action == "Full iteration" else "secondary",
+            type="primary" if action == "iteration" else "secondary",
         )
-    st.slider("Scrub through every recorded half-step", 0, len(history) - 1, key=CURSOR)
-    cursor = st.session_state[CURSOR]
+    st.slider(
+        "Scrub through every recorded half-step",
+        0,
+        max(len(history) - 1, 1),
+        disabled=len(history) == 1,
+        **state.bind(field, bounds=(0, len(history) - 1)),
+    )
+    cursor = state.get(field)
     status_line(history, cursor)
     return cursor
 

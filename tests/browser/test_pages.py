@@ -202,7 +202,7 @@ def wait_for_plotly_or_error(page) -> None:
 
 def test_csv_upload_good_and_bad(page, server, tmp_path):
     """A bad file shows its DataError message and keeps the previous data; a good one is used."""
-    open_step_page(page, server, "?preset=faithful")
+    open_step_page(page, server, "?data=faithful")
     assert _main_chart_points(page) == 272
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
     page.get_by_role("option", name="Upload a CSV file").click()
@@ -245,9 +245,9 @@ def test_clicking_a_point_opens_it_in_the_inspector(page, server):
     page.mouse.move(x, y)
     page.wait_for_timeout(200)
     page.mouse.click(x, y)
-    number = page.locator(".st-key-point input").first
+    number = page.locator(".st-key-pt input").first
     page.wait_for_function(
-        "() => document.querySelector('.st-key-point input')?.value !== '0'", timeout=15_000
+        "() => document.querySelector('.st-key-pt input')?.value !== '0'", timeout=15_000
     )
     picked = int(number.input_value())
     # Plotly picks the point under the cursor: point 7, or one drawn on the same spot

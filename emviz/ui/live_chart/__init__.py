@@ -59,8 +59,9 @@ def live_chart(
     shows. The figure travels as Plotly JSON, base64 arrays included; it may be given as that
     JSON text already (e.g. from a cache).
 
-    ``preload`` maps step indices to their figures' JSON and ``moves`` button labels to the step
-    each button shows next; a click on such a button draws ``preload[moves[label]]`` at once.
+    ``preload`` maps step indices to their figures' JSON and ``moves`` buttons' widget keys to
+    the step each button shows next; a click on such a button draws ``preload[moves[key]]`` at
+    once.
     """
     spec = figure if isinstance(figure, str) else figure.to_json()
     height = int(json.loads(spec).get("layout", {}).get("height") or 500)

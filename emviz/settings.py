@@ -1,0 +1,431 @@
+"""The learner's settings: what each is called, its default, and how it travels in a link.
+
+Every setting the app offers is a :class:`Field` with a short, stable name. The name is both
+the key under which the app keeps the setting and its name in a page's URL query string, so
+that a link opens exactly the view it was copied from. Text read from a URL is validated like
+any other input: :func:`parse_query` keeps what is valid and names everything it ignored.
+
+The small frozen dataclasses (:class:`DataSource`, :class:`ModelSettings`,
+:class:`LandscapeSettings`, :class:`BoundRun`) are what the pages and the cached runs are
+keyed on; ``*_from(values)`` builds them from a mapping of field values.
+
+Nothing here imports streamlit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from emviz.data import PRESETS, preset_names
+from emviz.models import TwoMeanMixture
+
+# ---- the choices offered -------------------------------------------------------------------
+
+PRESET_SLUGS = {
+    "blobs": "Well-separated blobs",
+    "elongated": "Elongated clusters",
+    "overlap": "Heavy overlap",
+    "faithful": "Old Faithful (standardised)",
+    "1d": "1-D two-component mixture",
+}
+UPLOAD = "Upload a CSV file"
+INIT_CHOICES = {  # URL slug -> (label, the init name GaussianMixture.init_params takes)
+    "kmeanspp": ("k-means++", "kmeans++"),
+    "kmeans": ("k-means", "kmeans"),
+    "random": ("random points from the data", "random_from_data"),
+    "spread": ("Bishop 9.8-style start (spread out)", "spread"),
+}
+COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
+REG_COVAR_CHOICES = (0.0, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
+TOL_CHOICES = (1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10)
+LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 1.0, 2.0, 3.0, 5.0)  # the landscape's paths
+COMPARISON_RATES = (0.1, 0.3, 1.0, 2.0, 3.0, 5.0)  # "EM or gradient ascent?": large ones fail
+
+MAX_COMPONENTS = 8
+N_SAMPLES_RANGE = (20, 5000, 10)  # (min, max, step) of a generated preset's size
+SEED_MAX = 10**6
+MAX_ITER_MAX = 1000
+LANDSCAPE_N_RANGE = (10, 2000)
+LANDSCAPE_MEAN_RANGE = (-3.0, 5.0)
+LANDSCAPE_WEIGHT_RANGE = (0.05, 0.95)
+LANDSCAPE_VARIANCE_RANGE = (0.1, 3.0)
+START_LIMIT = 50.0  # |μ| of a two-mean start typed or read from a link
+FACTOR_RANGE = (0.5, 3.5)
+MAX_URL_VALUE = 40  # characters; longer values in a link are ignored
+
+
+class Family(Enum):
+    """Which model the "Why EM works" page shows."""
+
+    GAUSSIAN = "gmm"
+    TWO_MEANS = "two"
+
+    @property
+    def label(self) -> str:
+        return {"gmm": "Gaussian mixture", "two": "Two-mean mixture (1-D)"}[self.value]
+
+
+class BreakMode(Enum):
+    """How the "Why EM works" page breaks EM (or not) for its monotonicity audit."""
+
+    NONE = "none"
+    OVERSHOOT = "overshoot"
+    FORGET_WEIGHTS = "weights"
+
+    @property
+    def label(self) -> str:
+        return {
+            "none": "Nothing: plain EM",
+            "overshoot": "M-step: move the means past their optimum",
+            "weights": "E-step: forget the mixing weights",
+        }[self.value]
+
+
+# ---- fields --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting: its short stable ``name``, ``default``, and its URL text both ways.
+
+    ``parse(text)`` returns the value or raises ValueError with the reason (malformed, out of
+    range); ``text(value)`` is the inverse.
+    """
+
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    text: Callable[[Any], str] = str
+    describe: str = ""
+
+
+def _int_in(low: int, high: int, step: int = 1) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.strip().lstrip("+").isdigit():
+            raise ValueError(f"not a whole number from {low} to {high}")
+        value = int(text)
+        if not low <= value <= high or (value - low) % step:
+            every = f" in steps of {step}" if step > 1 else ""
+            raise ValueError(f"not a whole number from {low} to {high}{every}")
+        return value
+
+    return parse
+
+
+def _float_in(low: float, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"not a number from {low:g} to {high:g}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"not a number from {low:g} to {high:g}")
+        return value
+
+    return parse
+
+
+def _one_of(options: Sequence[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        for option in options:
+            if math.isclose(value, option, rel_tol=1e-9, abs_tol=0.0):
+                return option
+        raise ValueError("not one of " + ", ".join(f"{o:g}" for o in options))
+
+    return parse
+
+
+def _slug_of(choices: Mapping[str, Any]) -> tuple[Callable[[str], Any], Callable[[Any], str]]:
+    """(parse, text) for a setting whose URL text is a slug standing for a value."""
+    slugs = {value: slug for slug, value in choices.items()}
+
+    def parse(text: str):
+        if text not in choices:
+            raise ValueError("not one of " + ", ".join(choices))
+        return choices[text]
+
+    return parse, slugs.__getitem__
+
+
+def _bool(text: str) -> bool:
+    if text not in ("0", "1"):
+        raise ValueError("not 0 or 1")
+    return text == "1"
+
+
+def _float_text(value: float) -> str:
+    return repr(float(value))  # the shortest text that reads back as the same float
+
+
+_PRESET = _slug_of(PRESET_SLUGS)
+_INIT = _slug_of({slug: name for slug, (_, name) in INIT_CHOICES.items()})
+_COV = _slug_of({name: name for name in COVARIANCE_TYPES})
+_FAMILY = _slug_of({family.value: family for family in Family})
+_BREAK = _slug_of({mode.value: mode for mode in BreakMode if mode is not BreakMode.NONE})
+_ANY_STEP = _int_in(0, 10**6)
+
+FIELDS: dict[str, Field] = {
+    field.name: field
+    for field in (
+        # the data and the Gaussian mixture (step page, Why EM works)
+        Field("data", preset_names()[0], _PRESET[0], _PRESET[1], "data set"),
+        Field("n", 500, _int_in(*N_SAMPLES_RANGE), describe="number of points"),
+        Field("seed", 0, _int_in(0, SEED_MAX), describe="data seed"),
+        Field("k", None, _int_in(1, MAX_COMPONENTS), describe="number of components"),
+        Field("cov", "full", _COV[0], _COV[1], "covariance type"),
+        Field("init", "kmeans++", _INIT[0], _INIT[1], "initialisation"),
+        Field("iseed", 0, _int_in(0, SEED_MAX), describe="initialisation seed"),
+        Field("reg", 0.0, _one_of(REG_COVAR_CHOICES), _float_text, "reg_covar"),
+        Field("tol", 1e-6, _one_of(TOL_CHOICES), _float_text, "tolerance"),
+        Field("iters", 100, _int_in(1, MAX_ITER_MAX), describe="maximum iterations"),
+        Field("step", 0, _ANY_STEP, describe="shown step"),
+        Field("pt", 0, _int_in(0, 10**6), describe="inspected point"),
+        # Why EM works
+        Field("fam", Family.GAUSSIAN, _FAMILY[0], _FAMILY[1], "model"),
+        Field("wstep", 0, _ANY_STEP, describe="shown step of the lower-bound run"),
+        Field("dir", 0, _int_in(0, 100), describe="direction of the slice"),
+        Field("dseed", 0, _int_in(0, SEED_MAX), describe="direction seed"),
+        Field("jp", None, _int_in(0, 10**6), describe="Jensen point"),
+        Field("bk", False, _bool, lambda v: "1" if v else "0", "break it"),
+        Field("brk", BreakMode.OVERSHOOT, _BREAK[0], _BREAK[1], "what to break"),
+        Field("f", 2.5, _float_in(*FACTOR_RANGE), _float_text, "overshoot factor"),
+        # the two-mean mixture (landscape, Why EM works, EM or gradient ascent?)
+        Field("ln", 92, _int_in(*LANDSCAPE_N_RANGE), describe="landscape: number of points"),
+        Field("lm1", 0.0, _float_in(*LANDSCAPE_MEAN_RANGE), _float_text, "landscape: true μ₁"),
+        Field("lm2", 2.5, _float_in(*LANDSCAPE_MEAN_RANGE), _float_text, "landscape: true μ₂"),
+        Field("lw", 0.3, _float_in(*LANDSCAPE_WEIGHT_RANGE), _float_text, "landscape: w₁"),
+        Field("lv1", 1.0, _float_in(*LANDSCAPE_VARIANCE_RANGE), _float_text, "landscape: v₁"),
+        Field("lv2", 0.5, _float_in(*LANDSCAPE_VARIANCE_RANGE), _float_text, "landscape: v₂"),
+        Field("lseed", 0, _int_in(0, SEED_MAX), describe="landscape: seed"),
+        Field("m1", 4.0, _float_in(-START_LIMIT, START_LIMIT), _float_text, "start μ₁"),
+        Field("m2", -1.0, _float_in(-START_LIMIT, START_LIMIT), _float_text, "start μ₂"),
+        Field("lr", 0.3, _one_of(LEARNING_RATES), _float_text, "learning rate of the paths"),
+        Field("clr", 3.0, _one_of(COMPARISON_RATES), _float_text, "learning rate compared"),
+        Field("v3d", False, _bool, lambda v: "1" if v else "0", "3-D view"),
+    )
+}
+
+# Which fields each page shows, in the order a link lists them; the union is what a link
+# from any page carries (see `to_query`).
+DATA_FIELDS = ("data", "n", "seed")
+MODEL_FIELDS = ("k", "cov", "init", "iseed", "reg", "tol", "iters")
+LANDSCAPE_FIELDS = ("ln", "lm1", "lm2", "lw", "lv1", "lv2", "lseed")
+START_FIELDS = ("m1", "m2")
+
+
+def default_of(name: str, values: Mapping[str, Any]) -> Any:
+    """The default of ``name`` given the other ``values`` (K follows the data set); None for
+    a name that is not a field (a setting that never travels in a link)."""
+    if name == "k":
+        preset = PRESETS.get(values.get("data", FIELDS["data"].default))
+        return preset.n_components if preset is not None else 2
+    return FIELDS[name].default if name in FIELDS else None
+
+
+def value_of(name: str, values: Mapping[str, Any]) -> Any:
+    """``values[name]`` when set, else its default."""
+    value = values.get(name)
+    return default_of(name, values) if value is None else value
+
+
+# ---- links ---------------------------------------------------------------------------------
+
+
+def n_points(values: Mapping[str, Any]) -> int | None:
+    """How many points the data of ``values`` has (None for an upload: not known here)."""
+    name = value_of("data", values)
+    preset = PRESETS.get(name)
+    if preset is None:
+        return None
+    return value_of("n", values) if preset.generated else preset.default_n_samples
+
+
+def parse_query(query: Mapping[str, Sequence[str] | str]) -> tuple[dict[str, Any], list[str]]:
+    """Settings from a URL's query string: (valid values, one reason per ignored name).
+
+    ``query`` maps each name to its value or list of values. Unknown names, repeated names,
+    overlong, malformed or out-of-range values are ignored (the default holds) and named in
+    the reasons; so is K above the number of points and a point past the end of the data.
+    Never raises.
+    """
+    values: dict[str, Any] = {}
+    ignored: list[str] = []
+    for name, given in query.items():
+        texts = [given] if isinstance(given, str) else list(given)
+        field = FIELDS.get(name)
+        shown = name if len(name) <= MAX_URL_VALUE else name[:MAX_URL_VALUE] + "…"
+        if field is None:
+            ignored.append(f"“{shown}” (not a setting of this app)")
+        elif len(set(texts)) != 1:
+            ignored.append(f"{name} (given {len(texts)} times)")
+        elif len(texts[0]) > MAX_URL_VALUE:
+            ignored.append(f"{name} (value too long)")
+        else:
+            try:
+                values[name] = field.parse(texts[0])
+            except ValueError as reason:
+                ignored.append(f"{name} ({reason})")
+    ignored += _drop_inconsistent(values)
+    return values, ignored
+
+
+def _drop_inconsistent(values: dict[str, Any]) -> list[str]:
+    """Remove values that are valid alone but not together; return the reasons."""
+    reasons = []
+    size = n_points(values)
+    if size is not None:
+        for name, what in (("k", "components"), ("pt", "point number"), ("jp", "point number")):
+            limit = size if name == "k" else size - 1
+            if name in values and values[name] > limit:
+                del values[name]
+                reasons.append(f"{name} ({what} above the {size} points of the data)")
+    return reasons
+
+
+def to_query(values: Mapping[str, Any]) -> dict[str, str]:
+    """The URL query of ``values``: only what differs from the defaults, as short text.
+
+    An uploaded data set cannot travel in a link: its data fields are left out, so the link
+    opens on the default preset.
+    """
+    query = {}
+    upload = value_of("data", values) == UPLOAD
+    for name, field in FIELDS.items():
+        if name not in values or values[name] is None:
+            continue
+        if upload and name in (*DATA_FIELDS, "k", "pt", "jp", "step", "wstep"):
+            continue
+        if values[name] != default_of(name, values):
+            query[name] = field.text(values[name])
+    return query
+
+
+# ---- the settings objects the runs are keyed on --------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Which data: a preset (name, size, seed) or an upload (file id, chosen columns)."""
+
+    kind: str  # "preset" | "upload"
+    name: str
+    n_samples: int | None = None
+    seed: int = 0
+    file_id: str | None = None
+    columns: tuple[str, ...] = ()
+
+    def label(self) -> str:
+        if self.kind == "upload":
+            return f"{self.name} — columns {', '.join(self.columns)}"
+        size = f", {self.n_samples} points, seed {self.seed}" if self.n_samples else ""
+        return f"{self.name}{size}"
+
+
+def preset_source(values: Mapping[str, Any]) -> DataSource:
+    """The preset of ``values`` (its size and seed only where the preset is generated)."""
+    name = value_of("data", values)
+    if name not in PRESETS:
+        name = FIELDS["data"].default
+    if not PRESETS[name].generated:
+        return DataSource("preset", name)
+    return DataSource("preset", name, int(value_of("n", values)), int(value_of("seed", values)))
+
+
+DEFAULT_SOURCE = preset_source({})
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    n_components: int = 2
+    covariance_type: str = "full"
+    init: str = "kmeans++"
+    init_seed: int = 0
+    reg_covar: float = 0.0
+    tol: float = 1e-6
+    max_iter: int = 100
+
+
+def model_settings_from(values: Mapping[str, Any]) -> ModelSettings:
+    return ModelSettings(
+        n_components=int(value_of("k", values)),
+        covariance_type=value_of("cov", values),
+        init=value_of("init", values),
+        init_seed=int(value_of("iseed", values)),
+        reg_covar=float(value_of("reg", values)),
+        tol=float(value_of("tol", values)),
+        max_iter=int(value_of("iters", values)),
+    )
+
+
+@dataclass(frozen=True)
+class LandscapeSettings:
+    """Data for the two-mean surface: n points from w1·N(μ1, v1) + (1−w1)·N(μ2, v2)."""
+
+    n_samples: int = FIELDS["ln"].default
+    true_means: tuple[float, float] = (FIELDS["lm1"].default, FIELDS["lm2"].default)
+    weight: float = FIELDS["lw"].default
+    variances: tuple[float, float] = (FIELDS["lv1"].default, FIELDS["lv2"].default)
+    seed: int = FIELDS["lseed"].default
+
+    def model(self) -> TwoMeanMixture:
+        """The sample's model: weights and variances known, the two means free."""
+        return TwoMeanMixture((self.weight, 1.0 - self.weight), self.variances)
+
+    def describe(self) -> str:
+        """One line naming the sample, e.g. for a caption."""
+        w, (v1, v2), (m1, m2) = self.weight, self.variances, self.true_means
+        return (
+            f"{self.n_samples} points from {w:g}·N({m1:g}, {v1:g}) + {1 - w:g}·N({m2:g}, {v2:g}), "
+            f"seed {self.seed}"
+        )
+
+
+def landscape_settings_from(values: Mapping[str, Any]) -> LandscapeSettings:
+    return LandscapeSettings(
+        n_samples=int(value_of("ln", values)),
+        true_means=(float(value_of("lm1", values)), float(value_of("lm2", values))),
+        weight=float(value_of("lw", values)),
+        variances=(float(value_of("lv1", values)), float(value_of("lv2", values))),
+        seed=int(value_of("lseed", values)),
+    )
+
+
+def start_from(values: Mapping[str, Any]) -> tuple[float, float]:
+    """The two-mean start (μ1, μ2) shared by the landscape and "Why EM works"."""
+    return float(value_of("m1", values)), float(value_of("m2", values))
+
+
+@dataclass(frozen=True)
+class BoundRun:
+    """Which run the "Why EM works" page shows: a Gaussian mixture on the step page's data
+    and settings, or the two-mean mixture on the landscape's sample from ``start``; broken
+    (``broken``, with ``factor`` for an overshooting M-step) or not."""
+
+    family: Family
+    source: DataSource | None = None
+    settings: ModelSettings | None = None
+    landscape: LandscapeSettings | None = None
+    start: tuple[float, float] = (FIELDS["m1"].default, FIELDS["m2"].default)
+    broken: BreakMode = BreakMode.NONE
+    factor: float = FIELDS["f"].default
+
+
+def bound_run_from(values: Mapping[str, Any], source: DataSource) -> BoundRun:
+    broken = value_of("brk", values) if value_of("bk", values) else BreakMode.NONE
+    factor = float(value_of("f", values)) if broken is BreakMode.OVERSHOOT else FIELDS["f"].default
+    if value_of("fam", values) is Family.GAUSSIAN:
+        settings = model_settings_from(values)
+        return BoundRun(Family.GAUSSIAN, source, settings, broken=broken, factor=factor)
+    landscape = landscape_settings_from(values)
+    start = start_from(values)
+    return BoundRun(
+        Family.TWO_MEANS, landscape=landscape, start=start, broken=broken, factor=factor
+    )
