@@ -15,6 +15,7 @@ Nothing here imports streamlit.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -261,7 +262,7 @@ def parse_query(query: Mapping[str, Sequence[str] | str]) -> tuple[dict[str, Any
     for name, given in query.items():
         texts = [given] if isinstance(given, str) else list(given)
         field = FIELDS.get(name)
-        shown = name if len(name) <= MAX_URL_VALUE else name[:MAX_URL_VALUE] + "…"
+        shown = _shown_name(name)
         if field is None:
             ignored.append(f"“{shown}” (not a setting of this app)")
         elif len(set(texts)) != 1:
@@ -275,6 +276,13 @@ def parse_query(query: Mapping[str, Sequence[str] | str]) -> tuple[dict[str, Any
                 ignored.append(f"{name} ({reason})")
     ignored += _drop_inconsistent(values)
     return values, ignored
+
+
+def _shown_name(name: str) -> str:
+    """A name from a URL as it may be quoted in a message: letters, digits, - and _ only (no
+    markup can get through), cut to a readable length."""
+    safe = re.sub(r"[^A-Za-z0-9-]", "?", name)
+    return safe if len(safe) <= 20 else safe[:20] + "…"
 
 
 def _drop_inconsistent(values: dict[str, Any]) -> list[str]:

@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from emviz.ui.navigation import enter_through_app
+
+enter_through_app()
+
 st.title("Watch the EM algorithm work")
 st.markdown(
     r"""
@@ -22,13 +26,13 @@ emviz records every half-step of a real run so you can watch this happen.
 )
 
 st.subheader("Pages")
-st.page_link("pages/step_through.py", label="**Step through EM**", icon=":material/footprint:")
+st.page_link("pages/step-through.py", label="**Step through EM**", icon=":material/footprint:")
 st.markdown(
     "A Gaussian mixture learning on blobs, Old Faithful, 1-D data or your own CSV: E-step, "
     "M-step, full iterations, a scrubber and in-browser playback, with the numbers behind "
     "every colour and every move."
 )
-st.page_link("pages/why_em_works.py", label="**Why EM works**", icon=":material/functions:")
+st.page_link("pages/why-em-works.py", label="**Why EM works**", icon=":material/functions:")
 st.markdown(
     "ln p(X|θ) = ELBO + KL for every half-step of your run; Bishop's Fig. 9.14 drawn live; Q and "
     "the entropy; Jensen's inequality for one point; and an audit that catches a broken M-step."
@@ -39,7 +43,7 @@ st.markdown(
     "and Newton–Raphson started from the same point; EM stuck at a saddle and a nudge."
 )
 st.page_link(
-    "pages/em_vs_gradient.py", label="**EM or gradient ascent?**", icon=":material/compare_arrows:"
+    "pages/em-vs-gradient.py", label="**EM or gradient ascent?**", icon=":material/compare_arrows:"
 )
 st.markdown(
     "Monotone climbing, staying inside the parameter space, no learning rate, and EM's linear "

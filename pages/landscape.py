@@ -10,7 +10,10 @@ from emviz.settings import LEARNING_RATES, start_from
 from emviz.ui import state
 from emviz.ui.cache import landscape_critical_points, landscape_paths, landscape_surface
 from emviz.ui.live_chart import live_chart
+from emviz.ui.navigation import enter_through_app
 from emviz.ui.pickers import landscape_data_picker, set_start, start_inputs
+
+enter_through_app()
 
 NUDGE = 1e-3
 

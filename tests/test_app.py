@@ -13,7 +13,7 @@ from tests.apptest_helpers import decode as _decode
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
-STEP_PAGE = "pages/step_through.py"
+STEP_PAGE = "pages/step-through.py"
 
 
 def _chart_args(at, key="main_chart"):

@@ -7,7 +7,7 @@ from tests.apptest_helpers import open_page
 
 
 def _open():
-    return open_page("pages/em_vs_gradient.py")
+    return open_page("pages/em-vs-gradient.py")
 
 
 def test_comparisons_show_measured_values():

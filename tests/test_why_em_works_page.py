@@ -10,7 +10,7 @@ from emviz.models import TwoMeanMixture
 from emviz.settings import BreakMode, Family, start_from
 from tests.apptest_helpers import decode, open_page, plotly_figure
 
-PAGE = "pages/why_em_works.py"
+PAGE = "pages/why-em-works.py"
 
 
 def _reference():

@@ -434,13 +434,9 @@ def page_not_found(page) -> str | None:
 
 
 def warm_up(browser, base_url: str, timeout: float = 60_000) -> None:
-    """Open the app once in a throw-away context.
-
-    Streamlit 1.67 answers the very first session of a fresh server that deep-links to a page
-    (e.g. /step-through) with a spurious "Page not found" dialog (it then runs the right page,
-    but the modal makes the page inert): its pages manager learns the st.navigation pages only
-    from a first run. One visit to the root avoids that for every later session.
-    """
+    """Open the app once in a throw-away context, so that later sessions find the server's
+    imports done and its caches filled (deep links on a fresh server have their own test,
+    tests/browser/test_deep_links.py)."""
     page = new_page(browser, timeout_ms=int(timeout))
     try:
         goto(page, base_url, timeout)
@@ -628,3 +624,33 @@ class WebSocketSent:
     @property
     def count(self) -> int:
         return len(self.frames)
+
+
+# --------------------------------------------------------------------------------------------
+# Browser profiles (cold / warm HTTP cache)
+# --------------------------------------------------------------------------------------------
+
+
+def launch_profile(
+    playwright, user_data_dir: str | os.PathLike, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, **kwargs
+):
+    """A new Chromium process on the persistent profile `user_data_dir`, with the run tracker.
+
+    An empty directory is a cold browser (empty HTTP and code caches); launching again on the
+    same directory after ``context.close()`` is a warm one that kept what it cached. Returns
+    ``(context, page)``; each launch's page opens its own Streamlit session. Close it with
+    ``context.close()``.
+    """
+    exe = chromium_path()
+    if exe is None:
+        raise RuntimeError("Chromium not found: apt-get install chromium")
+    options = {
+        "executable_path": exe, "headless": True, "args": CHROMIUM_ARGS, "timeout": 60_000,
+        "viewport": VIEWPORT, "device_scale_factor": 1,
+    }  # fmt: skip
+    options.update(kwargs)
+    context = playwright.chromium.launch_persistent_context(str(user_data_dir), **options)
+    context.set_default_timeout(timeout_ms)
+    context.add_init_script(_TRACKER_JS)
+    page = context.pages[0] if context.pages else context.new_page()
+    return context, page

@@ -1,6 +1,6 @@
 """Every page renders without an exception; the "Step through EM" page steps and plays.
 
-The step page's contract (pages/step_through.py, url_path "step-through"): buttons labelled
+The step page's contract (pages/step-through.py, url_path "step-through"): buttons labelled
 exactly "E-step", "M-step", "Full iteration", "Run to convergence", "Back", "Reset"; the text
 "Step <i> of <n>" inside the container with class st-key-step-status; the main chart inside
 st-key-main-chart; a Plotly figure with frames, a "▶ Play" updatemenu button and a slider inside
@@ -84,7 +84,7 @@ def open_step_page(page, base_url: str, query: str = "") -> tuple[int, int]:
         t == STEP_TITLE or h.rstrip("/").endswith("/" + STEP_PATH) for t, h in links
     ):
         pytest.fail(
-            f"The {STEP_TITLE!r} page (pages/step_through.py, url_path {STEP_PATH!r}) did not "
+            f"The {STEP_TITLE!r} page (pages/step-through.py, url_path {STEP_PATH!r}) did not "
             f"open: dialog {dialog!r}; navigation {links}",
             pytrace=False,
         )

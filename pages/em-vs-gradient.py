@@ -12,6 +12,9 @@ from emviz.runs import FULL_MIXTURE_START, OVERSHOOT_START
 from emviz.settings import COMPARISON_RATES, LandscapeSettings
 from emviz.ui import state
 from emviz.ui.cache import full_mixture_runs, full_mixture_sweep, landscape_paths, two_mean_rates
+from emviz.ui.navigation import enter_through_app
+
+enter_through_app()
 
 st.title("EM or gradient ascent?")
 st.markdown(

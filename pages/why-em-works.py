@@ -26,8 +26,11 @@ from emviz.ui.bound_panels import (
     slice_summary,
 )
 from emviz.ui.cache import bound_history, bound_slice_of, two_mean_bound_surfaces
+from emviz.ui.navigation import enter_through_app
 from emviz.ui.pickers import data_picker, model_picker, start_inputs
 from emviz.ui.stepper import stepper_controls
+
+enter_through_app()
 
 st.title("Why EM works")
 st.caption(

@@ -6,6 +6,7 @@ from emviz.analysis.explain import describe_step
 from emviz.plots.mixture import plot_mixture
 from emviz.ui.cache import animation_figure, fit, next_step_figures, step_figures_json
 from emviz.ui.live_chart import live_chart
+from emviz.ui.navigation import enter_through_app
 from emviz.ui.panels import (
     downloads,
     inspect_point,
@@ -17,6 +18,8 @@ from emviz.ui.panels import (
 )
 from emviz.ui.pickers import data_picker, model_picker
 from emviz.ui.stepper import stepper_controls
+
+enter_through_app()
 
 st.title("Step through EM")
 st.caption(

@@ -1,0 +1,72 @@
+"""Deep links work for the very first visitor of a freshly started server.
+
+Each case starts its own `streamlit run app.py` (deliberately without harness.warm_up, which
+would hide the problem) and opens one page's address, with settings in its query string, as
+the server's first session: no "Page not found" dialog, no exception, the sidebar highlights
+that page, its title is shown and the link's settings hold.
+
+Why this needs care: while a ``pages/`` folder sits next to app.py, Streamlit 1.67 routes a
+fresh process's first runs through its legacy file-name router (``_mpa_v1``) before app.py's
+st.navigation has switched that off (see emviz.ui.navigation).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from .harness import (
+    REPO_ROOT,
+    assert_no_exception,
+    goto,
+    new_page,
+    page_not_found,
+    screenshot,
+    streamlit_server,
+)
+
+pytestmark = pytest.mark.browser
+
+CURRENT_NAV = '[data-testid="stSidebarNavLink"][aria-current="page"] [label]'
+FIRST_LOAD_TIMEOUT_MS = 60_000  # a cold server imports numpy, scipy, plotly on the first run
+# (address, navigation title, page title, a query whose setting the page then shows)
+PAGES = [
+    ("", "What is EM?", "Watch the EM algorithm work", ""),
+    ("step-through", "Step through EM", "Step through EM", "?k=4&step=2"),
+    ("why-em-works", "Why EM works", "Why EM works", "?k=4&step=2"),
+    ("landscape", "Likelihood landscape", "Likelihood landscape", "?m1=1.5"),
+    ("em-vs-gradient", "EM or gradient ascent?", "EM or gradient ascent?", "?clr=1.0"),
+]
+
+
+def test_every_page_module_is_named_after_its_address():
+    modules = {p.stem for p in Path(REPO_ROOT, "pages").glob("*.py")}
+    assert modules == {path or "home" for path, *_ in PAGES}
+
+
+@pytest.mark.parametrize(("path", "title", "h1", "query"), PAGES, ids=lambda v: v or "root")
+def test_deep_link_is_the_first_session_of_a_fresh_server(browser, path, title, h1, query):
+    with streamlit_server("app.py") as base:  # a new server per address, no warm-up
+        page = new_page(browser, timeout_ms=FIRST_LOAD_TIMEOUT_MS)
+        try:
+            goto(page, f"{base}/{path}{query}", FIRST_LOAD_TIMEOUT_MS)
+            dialog = page_not_found(page)
+            assert dialog is None, f"/{path} as the first session shows the dialog {dialog!r}"
+            assert_no_exception(page)
+            current = page.locator(CURRENT_NAV)
+            assert current.count() == 1, f"/{path}: no page highlighted in the navigation"
+            assert current.first.get_attribute("label") == title
+            page.locator("h1").filter(has_text=h1).first.wait_for(state="visible")
+            assert page.url.split("?")[0].rstrip("/") == f"{base}/{path}".rstrip("/")
+            if "step=2" in query:
+                assert "Step 2 of" in page.inner_text(".st-key-step-status")
+            if query:
+                assert query.split("&")[0].lstrip("?") in page.url  # the view stays linked
+        except Exception:
+            with contextlib.suppress(Exception):
+                screenshot(page, f"FAILED-deep-link-{path or 'root'}")
+            raise
+        finally:
+            page.context.close()

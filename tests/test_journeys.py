@@ -1,0 +1,307 @@
+"""The app is one app: settings follow the learner across pages, and links open the view.
+
+AppTest within one session (`switch_page`), as a learner moves with the sidebar; and fresh
+sessions opened with a view's query string, as a teacher's link would.
+"""
+
+import json
+import time
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from emviz import runs
+from emviz.settings import BreakMode, Family, ModelSettings, preset_source
+from tests.apptest_helpers import ROOT, decode, plotly_figure
+
+STEP, WHY, LAND, CMP = (
+    "pages/step-through.py",
+    "pages/why-em-works.py",
+    "pages/landscape.py",
+    "pages/em-vs-gradient.py",
+)
+WIDGETS = ("slider", "selectbox", "number_input", "radio", "toggle", "select_slider")
+
+
+def _session(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params.update(query or {})
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _go(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _status(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Step "))
+
+
+def _settings(at) -> dict:
+    """Every keyed widget's value on the shown page (main area and sidebar)."""
+    shown = {}
+    for kind in WIDGETS:
+        for widget in getattr(at, kind):
+            if widget.key:
+                shown[widget.key] = widget.value
+    return shown
+
+
+def _figures(at) -> dict:
+    """Every figure's data on the shown page: live charts and st.plotly_chart, by key."""
+    figures = {}
+    for element in at.get("component_instance"):
+        spec = json.loads(element.proto.json_args)["spec"]
+        figures[element.proto.id.rsplit("-", 1)[-1]] = json.loads(spec)["data"]
+    for element in at.get("plotly_chart"):
+        figures[element.proto.id] = json.loads(element.proto.spec)["data"]
+    return figures
+
+
+def _click(at, action: str, times: int = 1) -> None:
+    for _ in range(times):
+        at.button(key=f"step_{action}").click().run()
+        assert not at.exception, at.exception
+
+
+def _components(at) -> int:
+    """K as the step page's parameter table shows it: one column per component."""
+    return len(at.table[0].value.columns)
+
+
+# ---- one session, page to page ----
+
+GAUSSIAN_CHOICES = {  # a non-default value for every setting the two Gaussian pages share
+    "data": "Heavy overlap",
+    "n": 300,
+    "seed": 2,
+    "k": 4,
+    "cov": "diag",
+    "init": "random_from_data",
+    "iseed": 3,
+    "reg": 1e-4,
+    "tol": 1e-8,
+    "iters": 150,
+}
+
+
+def _choose_gaussian(at) -> None:
+    for key, value in GAUSSIAN_CHOICES.items():
+        widget = next(w for kind in WIDGETS for w in getattr(at, kind) if w.key == key)
+        widget.set_value(value).run()
+        assert not at.exception, (key, at.exception)
+
+
+def _reference_gaussian():
+    source = preset_source(GAUSSIAN_CHOICES)
+    settings = ModelSettings(4, "diag", "random_from_data", 3, 1e-4, 1e-8, 150)
+    history, error = runs.fit(runs.load_data(source), settings)
+    assert history is not None, error
+    return history
+
+
+def _check_gaussian(at, page: str, step: int) -> None:
+    settings = _settings(at)
+    assert {key: settings[key] for key in GAUSSIAN_CHOICES} == GAUSSIAN_CHOICES, page
+    reference = _reference_gaussian()
+    assert _status(at).startswith(f"**Step {step} of {len(reference) - 1}**"), page
+    if page == STEP:
+        assert _components(at) == 4
+        figure = json.loads(json.loads(at.get("component_instance")[0].proto.json_args)["spec"])
+        assert figure["layout"]["title"]["text"].startswith(f"Step {step} ")
+        means = next(t for t in figure["data"] if t.get("name", "").startswith("means"))
+        np.testing.assert_allclose(decode(means["x"]), reference[step].params.means[:, 0])
+    else:
+        ll = next(
+            t for t in plotly_figure(at, "decomposition_chart")["data"]
+            if t.get("name") == "ln p(X | θ)"
+        )
+        np.testing.assert_allclose(decode(ll["y"]), reference.column("log_likelihood"))
+
+
+@pytest.mark.parametrize("first, second", [(STEP, WHY), (WHY, STEP)])
+def test_gaussian_settings_and_step_hold_between_pages(first, second):
+    at = _go(_session(), first)
+    _choose_gaussian(at)
+    _click(at, "iteration", 3)
+    _check_gaussian(at, first, 6)
+    _go(at, second)
+    _check_gaussian(at, second, 6)
+    _click(at, "back")  # a step moved here holds there too
+    _go(at, first)
+    _check_gaussian(at, first, 5)
+
+
+def test_two_mean_start_and_sample_hold_between_landscape_and_why_em_works():
+    at = _go(_session(), LAND)
+    at.slider(key="ln").set_value(150).run()
+    at.number_input(key="m1").set_value(1.0).run()
+    at.number_input(key="m2").set_value(3.5).run()
+    landscape = _figures(at)["land_chart"]
+    start = next(t for t in landscape if t.get("name", "").startswith("start"))
+    assert (start["x"][0], start["y"][0]) == (1.0, 3.5)
+
+    _go(at, WHY)
+    at.sidebar.radio(key="fam").set_value(Family.TWO_MEANS).run()
+    assert (at.number_input(key="m1").value, at.number_input(key="m2").value) == (1.0, 3.5)
+    assert "150 points" in " ".join(c.value for c in at.sidebar.caption)
+    sample = runs.landscape_sample(runs.LandscapeSettings(n_samples=150))
+    model = runs.LandscapeSettings(n_samples=150).model()
+    reference = runs.run_em(model, sample[:, None], model.params(1.0, 3.5), max_iter=200, tol=1e-8)
+    ll = next(
+        t for t in plotly_figure(at, "decomposition_chart")["data"] if t.get("name") == "ln p(X | θ)"
+    )
+    np.testing.assert_allclose(decode(ll["y"]), reference.column("log_likelihood"))
+    _click(at, "iteration", 2)
+    at.number_input(key="m2").set_value(3.0).run()  # chosen here, seen on the landscape
+
+    _go(at, LAND)
+    assert (at.number_input(key="m1").value, at.number_input(key="m2").value) == (1.0, 3.0)
+    assert at.slider(key="ln").value == 150
+    _go(at, WHY)
+    assert at.sidebar.radio(key="fam").value is Family.TWO_MEANS
+    assert at.number_input(key="m2").value == 3.0
+
+
+def test_hidden_then_shown_widgets_keep_their_values():
+    at = _go(_session(), WHY)
+    at.toggle(key="bk").set_value(True).run()
+    at.slider(key="f").set_value(1.5).run()
+    at.toggle(key="bk").set_value(False).run()  # the factor's slider is gone…
+    assert not any(s.key == "f" for s in at.slider)
+    at.toggle(key="bk").set_value(True).run()  # …and back with its value
+    assert at.slider(key="f").value == 1.5
+    at.radio(key="brk").set_value(BreakMode.FORGET_WEIGHTS).run()
+    at.radio(key="brk").set_value(BreakMode.OVERSHOOT).run()
+    assert at.slider(key="f").value == 1.5
+
+    at.slider(key="k").set_value(5).run()
+    at.selectbox(key="cov").set_value("spherical").run()
+    at.sidebar.radio(key="fam").set_value(Family.TWO_MEANS).run()
+    at.sidebar.radio(key="fam").set_value(Family.GAUSSIAN).run()
+    assert (at.slider(key="k").value, at.selectbox(key="cov").value) == (5, "spherical")
+
+    at.slider(key="n").set_value(300).run()
+    at.selectbox(key="data").set_value("Old Faithful (standardised)").run()  # no size to set
+    assert not any(s.key == "n" for s in at.slider)
+    at.selectbox(key="data").set_value("Heavy overlap").run()
+    assert at.slider(key="n").value == 300
+
+
+# ---- links ----
+
+
+def _step_view(at):
+    at.slider(key="k").set_value(4).run()
+    at.selectbox(key="cov").set_value("spherical").run()
+    at.number_input(key="seed").set_value(5).run()
+    _click(at, "iteration", 2)
+    at.number_input(key="pt").set_value(17).run()
+
+
+def _why_view(at):
+    at.slider(key="k").set_value(2).run()
+    at.selectbox(key="dir").set_value(1).run()
+    at.number_input(key="jp").set_value(10).run()
+    at.toggle(key="bk").set_value(True).run()
+    at.radio(key="brk").set_value(BreakMode.FORGET_WEIGHTS).run()
+    _click(at, "iteration")
+
+
+def _why_two_mean_view(at):
+    at.sidebar.radio(key="fam").set_value(Family.TWO_MEANS).run()
+    at.number_input(key="m1").set_value(-0.25).run()
+    directions = at.selectbox(key="dir").options
+    at.selectbox(key="dir").set_value(len(directions) - 1).run()  # a random direction
+    at.number_input(key="dseed").set_value(7).run()
+    _click(at, "iteration", 2)
+
+
+def _landscape_view(at):
+    at.slider(key="ln").set_value(150).run()
+    at.slider(key="lm2").set_value(1.5).run()
+    at.select_slider(key="lr").set_value(1.0).run()
+    at.button(key="land_saddle").click().run()
+
+
+def _comparison_view(at):
+    at.select_slider(key="clr").set_value(1.0).run()
+
+
+VIEWS = {
+    "step": (STEP, _step_view),
+    "why": (WHY, _why_view),
+    "why-two-means": (WHY, _why_two_mean_view),
+    "landscape": (LAND, _landscape_view),
+    "comparison": (CMP, _comparison_view),
+}
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_a_link_opens_the_same_view(view):
+    page, interact = VIEWS[view]
+    at = _go(_session(), page)
+    interact(at)
+    query = dict(at.query_params)
+    assert query, "the view differs from the defaults, so its link carries settings"
+    link = next(c.value for c in at.sidebar.code)
+    assert all(f"{name}=" in link for name in query)
+    fresh = _go(_session(query), page)
+    assert _settings(fresh) == _settings(at)
+    assert _figures(fresh) == _figures(at)
+    if page in (STEP, WHY):
+        assert _status(fresh) == _status(at)
+    assert not fresh.sidebar.warning  # nothing was ignored
+    assert dict(fresh.query_params) == query
+
+
+HOSTILE_LINKS = [
+    {"k": "0"},
+    {"k": "-3"},
+    {"k": "abc"},
+    {"k": ["3", "5"]},
+    {"n": "1000000000"},
+    {"n": "NaN"},
+    {"seed": "9" * 5000},
+    {"tol": "0.5"},
+    {"iters": "1e9"},
+    {"data": "upload"},
+    {"cov": "<b>full</b>"},
+    {"step": "999999"},
+    {"pt": "600"},
+    {"m1": "inf", "lr": "7"},
+    {"foo": "bar"},
+    {"[x](javascript:alert(1))": "1"},
+    {"fam": "two\u0000"},
+]
+
+
+@pytest.fixture(scope="module")
+def default_step_view():
+    started = time.perf_counter()
+    at = _go(_session(), STEP)
+    return _settings(at), _figures(at), _status(at), time.perf_counter() - started
+
+
+@pytest.mark.parametrize("query", HOSTILE_LINKS, ids=lambda q: "&".join(q)[:30])
+def test_a_hostile_link_opens_the_default_view_with_a_notice(query, default_step_view):
+    settings, figures, status, seconds = default_step_view
+    started = time.perf_counter()
+    at = _go(_session(query), STEP)
+    elapsed = time.perf_counter() - started
+    assert not at.error
+    assert (_settings(at), _figures(at), _status(at)) == (settings, figures, status)
+    notice = " ".join(w.value for w in at.sidebar.warning)
+    assert "defaults are used instead" in notice
+    for name in query:
+        shown = name if name.isalnum() else "?"
+        assert shown in notice
+    assert "<b>" not in notice and "](" not in notice
+    # the same computation as the default view (cached here, so no slower than it was cold)
+    assert elapsed <= seconds + 5.0
