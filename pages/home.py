@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from emviz.ui.navigation import enter_through_app
+from emviz.ui.navigation import enter_through_app, page_link
 
 enter_through_app()
 
@@ -26,23 +26,23 @@ emviz records every half-step of a real run so you can watch this happen.
 )
 
 st.subheader("Pages")
-st.page_link("pages/step-through.py", label="**Step through EM**", icon=":material/footprint:")
+page_link("pages/step-through.py", label="**Step through EM**", icon=":material/footprint:")
 st.markdown(
     "A Gaussian mixture learning on blobs, Old Faithful, 1-D data or your own CSV: E-step, "
     "M-step, full iterations, a scrubber and in-browser playback, with the numbers behind "
     "every colour and every move."
 )
-st.page_link("pages/why-em-works.py", label="**Why EM works**", icon=":material/functions:")
+page_link("pages/why-em-works.py", label="**Why EM works**", icon=":material/functions:")
 st.markdown(
     "ln p(X|θ) = ELBO + KL for every half-step of your run; Bishop's Fig. 9.14 drawn live; Q and "
     "the entropy; Jensen's inequality for one point; and an audit that catches a broken M-step."
 )
-st.page_link("pages/landscape.py", label="**Likelihood landscape**", icon=":material/landscape:")
+page_link("pages/landscape.py", label="**Likelihood landscape**", icon=":material/landscape:")
 st.markdown(
     "The surface ℓ(μ₁, μ₂) of a two-mean mixture with its modes and saddle; EM, gradient ascent "
     "and Newton–Raphson started from the same point; EM stuck at a saddle and a nudge."
 )
-st.page_link(
+page_link(
     "pages/em-vs-gradient.py", label="**EM or gradient ascent?**", icon=":material/compare_arrows:"
 )
 st.markdown(

@@ -154,9 +154,8 @@ def test_two_mean_start_and_sample_hold_between_landscape_and_why_em_works():
     sample = runs.landscape_sample(runs.LandscapeSettings(n_samples=150))
     model = runs.LandscapeSettings(n_samples=150).model()
     reference = runs.run_em(model, sample[:, None], model.params(1.0, 3.5), max_iter=200, tol=1e-8)
-    ll = next(
-        t for t in plotly_figure(at, "decomposition_chart")["data"] if t.get("name") == "ln p(X | θ)"
-    )
+    traces = plotly_figure(at, "decomposition_chart")["data"]
+    ll = next(t for t in traces if t.get("name") == "ln p(X | θ)")
     np.testing.assert_allclose(decode(ll["y"]), reference.column("log_likelihood"))
     _click(at, "iteration", 2)
     at.number_input(key="m2").set_value(3.0).run()  # chosen here, seen on the landscape

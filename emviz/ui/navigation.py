@@ -45,16 +45,39 @@ def pages() -> dict[str, list]:
 
 def run_app() -> None:
     """Navigation, then the chosen page: settings read from the link before it, the view
-    written back to the address bar after it (`emviz.ui.state`)."""
+    written back to the address bar after it (`emviz.ui.state`), and the menu."""
     st.set_page_config(page_title=PAGE_TITLE, page_icon="📈", layout="wide")
-    page = st.navigation(pages())
+    sections = pages()
+    page = st.navigation(sections, position="hidden")
     state.open_link()
+    menu = st.sidebar.container(key="menu")  # at the top; filled once the page has run
     token = _IN_APP.set(True)
     try:
         page.run()
     finally:
         _IN_APP.reset(token)
     state.publish(page.url_path)
+    _draw_menu(menu, sections, page)
+
+
+def _draw_menu(menu, sections: dict[str, list], current) -> None:
+    """The sidebar menu. Its links carry the view's query string, so that moving to a page
+    is one entry in the browser's history (Streamlit's own menu drops the query, and writing
+    it back would add a second entry, which Back would then have to step over)."""
+    query = state.view_query()
+    with menu:
+        for section, section_pages in sections.items():
+            st.caption(section)
+            for page in section_pages:
+                here = page.url_path == current.url_path
+                with st.container(key=f"menu-{'current' if here else page.url_path or 'home'}"):
+                    st.page_link(page, query_params=query, width="stretch")
+        st.divider()
+
+
+def page_link(script: str, label: str, icon: str) -> None:
+    """A link to another page of the app in the page's text, carrying the view."""
+    st.page_link(script, label=label, icon=icon, query_params=state.view_query())
 
 
 def enter_through_app() -> None:

@@ -169,6 +169,7 @@ def publish(url_path: str) -> None:
     with st.sidebar.expander("Link to this view", icon=":material/link:"):
         base = (st.context.url or "").rstrip("/")
         page = f"/{url_path}" if url_path else "/"
+        base = base.removesuffix(page.rstrip("/"))  # the browser's URL may hold the page too
         link = f"{base}{page}" + (f"?{urlencode(query)}" if query else "")
         st.code(link, language=None, wrap_lines=True)
         if get("data") == UPLOAD:

@@ -69,7 +69,13 @@ EXCEPTION = '[data-testid="stException"]'
 BUSY = '[data-testid="stSkeleton"], [data-testid="stAppSkeleton"], [data-testid="stSpinner"]'
 PLOTLY_SVG = ".js-plotly-plot .main-svg"
 NAV_LINKS = (
-    '[data-testid="stSidebarNav"] a, [data-testid="stSidebarNavLink"], [data-testid="stTopNavLink"]'
+    '[data-testid="stSidebarNav"] a, [data-testid="stSidebarNavLink"],'
+    ' [data-testid="stTopNavLink"], .st-key-menu [data-testid="stPageLink-NavLink"]'
+)
+# the app's own menu (emviz.ui.navigation) marks the shown page's link by its container's key
+CURRENT_NAV = (
+    '[data-testid="stSidebarNavLink"][aria-current="page"] [label],'
+    ' .st-key-menu-current [data-testid="stPageLink-NavLink"] [data-testid="stMarkdownContainer"]'
 )
 NAV_VIEW_MORE = '[data-testid="stSidebarNavViewButton"]'
 STEP_STATUS = ".st-key-step-status"
@@ -427,6 +433,20 @@ def goto(page, url: str, timeout: float = DEFAULT_TIMEOUT_MS) -> None:
     wait_for_script_done(page, timeout)
 
 
+def current_page_title(page) -> str | None:
+    """The title the navigation highlights as the shown page, if any."""
+    current = page.locator(CURRENT_NAV)
+    if not current.count():
+        return None
+    element = current.first
+    return element.get_attribute("label") or " ".join(element.inner_text().split())
+
+
+def nav_link(page, title: str):
+    """The navigation's link to the page titled ``title``."""
+    return page.locator(NAV_LINKS).filter(has_text=title).first
+
+
 def page_not_found(page) -> str | None:
     """The text of Streamlit's "Page not found" dialog if it is shown, else None."""
     dialogs = page.locator('[role="dialog"]').filter(has_text="Page not found")
@@ -529,7 +549,11 @@ def nav_links(page) -> list[tuple[str, str]]:
     for link in page.locator(NAV_LINKS).all():
         href = link.get_attribute("href") or ""
         label = link.locator("[label]")  # the page title, without the icon
-        text = label.first.get_attribute("label") if label.count() else link.inner_text()
+        words = link.locator('[data-testid="stMarkdownContainer"]')  # a page link's title
+        if label.count():
+            text = label.first.get_attribute("label")
+        else:
+            text = words.first.inner_text() if words.count() else link.inner_text()
         text = " ".join((text or "").split())
         key = (text, href)
         if key in seen:

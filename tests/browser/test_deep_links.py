@@ -20,6 +20,7 @@ import pytest
 from .harness import (
     REPO_ROOT,
     assert_no_exception,
+    current_page_title,
     goto,
     new_page,
     page_not_found,
@@ -29,7 +30,6 @@ from .harness import (
 
 pytestmark = pytest.mark.browser
 
-CURRENT_NAV = '[data-testid="stSidebarNavLink"][aria-current="page"] [label]'
 FIRST_LOAD_TIMEOUT_MS = 60_000  # a cold server imports numpy, scipy, plotly on the first run
 # (address, navigation title, page title, a query whose setting the page then shows)
 PAGES = [
@@ -55,9 +55,7 @@ def test_deep_link_is_the_first_session_of_a_fresh_server(browser, path, title, 
             dialog = page_not_found(page)
             assert dialog is None, f"/{path} as the first session shows the dialog {dialog!r}"
             assert_no_exception(page)
-            current = page.locator(CURRENT_NAV)
-            assert current.count() == 1, f"/{path}: no page highlighted in the navigation"
-            assert current.first.get_attribute("label") == title
+            assert current_page_title(page) == title, f"/{path}: the navigation's shown page"
             page.locator("h1").filter(has_text=h1).first.wait_for(state="visible")
             assert page.url.split("?")[0].rstrip("/") == f"{base}/{path}".rstrip("/")
             if "step=2" in query:

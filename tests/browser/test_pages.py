@@ -20,6 +20,7 @@ from .harness import (
     WebSocketSent,
     assert_no_exception,
     click_and_wait,
+    current_page_title,
     goto,
     mark_chart,
     nav_links,
@@ -53,10 +54,8 @@ def test_every_page_renders(page, server):
             assert_no_exception(page)
             dialog = page_not_found(page)
             assert dialog is None, f"shows the dialog {dialog!r}"
-            current = page.locator('[data-testid="stSidebarNavLink"][aria-current="page"] [label]')
-            if current.count():
-                shown = current.first.get_attribute("label")
-                assert shown == title, f"navigation highlights {shown!r}, expected {title!r}"
+            shown = current_page_title(page)
+            assert shown == title, f"navigation highlights {shown!r}, expected {title!r}"
             if title != LANDING_TITLE:
                 try:
                     wait_for_plotly(page, timeout=20_000)
