@@ -31,8 +31,7 @@ points = landscape_critical_points(settings)
 saddles = [p for p in points if p.kind == "saddle"]
 
 
-def _clicked() -> None:
-    click = st.session_state.get("land_chart")
+def _clicked(click) -> None:
     if click and click.get("x") is not None:
         set_start((click["x"], click["y"]))
 
@@ -66,7 +65,7 @@ else:
     live_chart(
         plot_landscape(mu1, mu2, grid, points, paths, start=start),
         key="land_chart",
-        on_change=_clicked,
+        on_click=_clicked,
     )
 
 st.dataframe(pd.DataFrame(path_summary(paths, points)), hide_index=True, key="land_table")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from emviz.analysis.explain import describe_step
 from emviz.plots.mixture import plot_mixture
-from emviz.ui.cache import animation_figure, fit, next_step_figures, step_figures_json
+from emviz.ui.cache import animation_json, fit, next_step_figures, step_figures_json
 from emviz.ui.live_chart import live_chart
 from emviz.ui.navigation import enter_through_app
 from emviz.ui.panels import (
@@ -32,11 +32,10 @@ settings = model_picker()
 history, error = fit(source, settings)
 
 
-def _apply_chart_click() -> None:
+def _apply_chart_click(click) -> None:
     """A click on a data point in the chart picks it for the inspector."""
-    clicked = st.session_state.get("main_chart")
-    if clicked and clicked.get("curve") == 0:
-        inspect_point(clicked["point"])
+    if click and click.get("curve") == 0:
+        inspect_point(click["point"])
 
 
 if history is None:
@@ -52,7 +51,7 @@ else:
             step_json,
             key="main_chart",
             step=cursor,
-            on_change=_apply_chart_click,
+            on_click=_apply_chart_click,
             preload={target: pair[0] for target, pair in following.items()},
             moves=moves,
         )
@@ -77,4 +76,4 @@ else:
     st.subheader("Play the whole run")
     st.caption("Plays in your browser from the recorded steps: no waiting for the server.")
     with st.container(key="play-animation"):
-        st.plotly_chart(animation_figure(source, settings), key="play_chart")
+        live_chart(animation_json(source, settings), key="play_chart")

@@ -18,9 +18,9 @@ STEP_PAGE = "pages/step-through.py"
 
 def _chart_args(at, key="main_chart"):
     """The arguments a live chart (emviz.ui.live_chart) was given, by its widget key."""
-    for element in at.get("component_instance"):
+    for element in at.get("bidi_component"):
         if element.proto.id.endswith(f"-{key}"):
-            return json.loads(element.proto.json_args)
+            return json.loads(element.proto.json)
     raise AssertionError(f"no live chart with key {key!r}")
 
 
@@ -30,7 +30,7 @@ def _figure(at, key="main_chart"):
 
 
 def _animation(at):
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+    return json.loads(_chart_args(at, "play_chart")["spec"])
 
 
 def _status(at):

@@ -56,8 +56,8 @@ def _settings(at) -> dict:
 def _figures(at) -> dict:
     """Every figure's data on the shown page: live charts and st.plotly_chart, by key."""
     figures = {}
-    for element in at.get("component_instance"):
-        spec = json.loads(element.proto.json_args)["spec"]
+    for element in at.get("bidi_component"):
+        spec = json.loads(element.proto.json)["spec"]
         figures[element.proto.id.rsplit("-", 1)[-1]] = json.loads(spec)["data"]
     for element in at.get("plotly_chart"):
         figures[element.proto.id] = json.loads(element.proto.spec)["data"]
@@ -113,7 +113,7 @@ def _check_gaussian(at, page: str, step: int) -> None:
     assert _status(at).startswith(f"**Step {step} of {len(reference) - 1}**"), page
     if page == STEP:
         assert _components(at) == 4
-        figure = json.loads(json.loads(at.get("component_instance")[0].proto.json_args)["spec"])
+        figure = json.loads(json.loads(at.get("bidi_component")[0].proto.json)["spec"])
         assert figure["layout"]["title"]["text"].startswith(f"Step {step} ")
         means = next(t for t in figure["data"] if t.get("name", "").startswith("means"))
         np.testing.assert_allclose(decode(means["x"]), reference[step].params.means[:, 0])
@@ -249,7 +249,7 @@ def test_a_link_opens_the_same_view(view):
     interact(at)
     query = dict(at.query_params)
     assert query, "the view differs from the defaults, so its link carries settings"
-    link = next(c.value for c in at.sidebar.code)
+    link = at.sidebar.text_input(key="view_link").value
     assert all(f"{name}=" in link for name in query)
     fresh = _go(_session(query), page)
     assert _settings(fresh) == _settings(at)

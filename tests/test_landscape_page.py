@@ -15,8 +15,8 @@ def _open():
 
 
 def _live_figure(at, key):
-    element = next(e for e in at.get("component_instance") if e.proto.id.endswith(f"-{key}"))
-    return json.loads(json.loads(element.proto.json_args)["spec"])
+    element = next(e for e in at.get("bidi_component") if e.proto.id.endswith(f"-{key}"))
+    return json.loads(json.loads(element.proto.json)["spec"])
 
 
 def _traces(figure, name_start):

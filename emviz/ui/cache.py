@@ -82,11 +82,10 @@ def next_step_figures(
 
 
 @st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Preparing the animation…")
-def animation_figure(source: DataSource, settings: ModelSettings):
-    """The Play figure, built once per run. A shared resource, not a copy: pickling hundreds
-    of frames on every rerun would cost more than building them; nothing mutates it."""
+def animation_json(source: DataSource, settings: ModelSettings) -> str:
+    """The Play figure as Plotly JSON, frames included, built once per run."""
     history, _ = fit(source, settings)
-    return make_em_animation(history)
+    return make_em_animation(history).to_json()
 
 
 # ---- why EM works ----

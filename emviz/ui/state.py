@@ -171,7 +171,9 @@ def publish(url_path: str) -> None:
         page = f"/{url_path}" if url_path else "/"
         base = base.removesuffix(page.rstrip("/"))  # the browser's URL may hold the page too
         link = f"{base}{page}" + (f"?{urlencode(query)}" if query else "")
-        st.code(link, language=None, wrap_lines=True)
+        # plain text, not st.code: its syntax highlighter is a large download for one line
+        st.session_state["view_link"] = link  # shown afresh on every run, whatever was typed
+        st.text_input("Copy this link", key="view_link")
         if get("data") == UPLOAD:
             st.caption(
                 "An uploaded data set cannot travel in a link: this link opens on a preset, "

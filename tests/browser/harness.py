@@ -481,7 +481,8 @@ def wait_for_plotly(page, scope: str = "", timeout: float = DEFAULT_TIMEOUT_MS):
         )
         return page.locator(scope).first
     locator = page.locator(
-        f"{PLOTLY_SVG}, [data-testid='stCustomComponentV1'], iframe[title*='emviz_live_chart']"
+        f"{PLOTLY_SVG}, [data-testid='stCustomComponentV1'], iframe[title*='emviz_live_chart'],"
+        " .emviz-live-chart .main-svg"
     ).first
     locator.wait_for(state="visible", timeout=timeout)
     return locator

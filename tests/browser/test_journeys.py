@@ -69,7 +69,7 @@ def test_settings_hold_across_pages_back_and_a_link(page, server, browser):
     screenshot(page, "journey-back-on-the-step-page")
 
     page.get_by_text("Link to this view").click()
-    link = page.locator('[data-testid="stSidebar"] [data-testid="stCode"] code').first.inner_text()
+    link = page.locator(".st-key-view_link input").input_value()
     assert link.startswith(server) and "/step-through?" in link, link
     other = new_page(browser)  # another browser context: a new session, as the link's receiver
     try:

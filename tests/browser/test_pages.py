@@ -183,6 +183,7 @@ def test_play_runs_in_the_browser(page, server):
 
 
 def _main_chart_points(page) -> int:
+    wait_for_plotly(page, MAIN_CHART)
     return page.evaluate(f"() => window.__emviz.graph('{MAIN_CHART}')._fullData[0].x.length")
 
 
@@ -232,7 +233,6 @@ def test_clicking_a_point_opens_it_in_the_inspector(page, server):
     open_step_page(page, server)
     press(page, "Full iteration", 2)
     # the point's pixel position from Plotly's own axes (the points may be drawn with WebGL)
-    frame_box = page.locator(f"{MAIN_CHART} iframe").bounding_box()
     inner = page.evaluate(
         f"""() => {{ const gd = window.__emviz.graph('{MAIN_CHART}');
                    const t = gd._fullData[0], L = gd._fullLayout;
@@ -240,7 +240,7 @@ def test_clicking_a_point_opens_it_in_the_inspector(page, server):
                    return [r.left + L.xaxis._offset + L.xaxis.l2p(t.x[7]),
                            r.top + L.yaxis._offset + L.yaxis.l2p(t.y[7])]; }}"""
     )
-    x, y = frame_box["x"] + inner[0], frame_box["y"] + inner[1]
+    x, y = inner  # the chart is drawn in the page itself: its box is in page coordinates
     page.mouse.move(x, y)
     page.wait_for_timeout(200)
     page.mouse.click(x, y)
@@ -264,13 +264,13 @@ LAND_CHART = ".st-key-land_chart"
 
 
 def _land_frame(page):
-    frame = page.locator(f"{LAND_CHART} iframe").element_handle().content_frame()
-    frame.wait_for_function("() => Number(document.getElementById('chart')?.dataset.renders) > 0")
-    return frame
+    """The landscape chart lives in the page itself (emviz.ui.live_chart)."""
+    page.wait_for_function("() => Number(__emviz.graph('.st-key-land_chart')?.dataset.renders) > 0")
+    return page
 
 
 def _renders(frame) -> int:
-    return frame.evaluate("() => Number(document.getElementById('chart').dataset.renders)")
+    return frame.evaluate("() => Number(__emviz.graph('.st-key-land_chart').dataset.renders)")
 
 
 def test_landscape_click_sets_a_new_start_and_the_saddle_demo(page, server):
@@ -284,22 +284,22 @@ def test_landscape_click_sets_a_new_start_and_the_saddle_demo(page, server):
     page.wait_for_timeout(200)
     page.mouse.click(x, y)
     frame.wait_for_function(
-        "(n) => Number(document.getElementById('chart').dataset.renders) > n", arg=before
+        "(n) => Number(__emviz.graph('.st-key-land_chart').dataset.renders) > n", arg=before
     )
     start = frame.evaluate(
-        "() => document.getElementById('chart')._fullData.find(t => t.name === 'start').x[0]"
+        "() => __emviz.graph('.st-key-land_chart')._fullData.find(t => t.name === 'start').x[0]"
     )
-    axis = frame.evaluate("() => document.getElementById('chart')._fullLayout.xaxis.range")
+    axis = frame.evaluate("() => __emviz.graph('.st-key-land_chart')._fullLayout.xaxis.range")
     assert start == pytest.approx(axis[0] + 0.3 * (axis[1] - axis[0]), abs=0.15)
     assert_no_exception(page)
 
     before = _renders(frame)
     click_and_wait(page, page.get_by_role("button", name="Start at the saddle"))
     frame.wait_for_function(
-        "(n) => Number(document.getElementById('chart').dataset.renders) > n", arg=before
+        "(n) => Number(__emviz.graph('.st-key-land_chart').dataset.renders) > n", arg=before
     )
     em_end, saddle = frame.evaluate(
-        """() => { const d = document.getElementById('chart')._fullData;
+        """() => { const d = __emviz.graph('.st-key-land_chart')._fullData;
                    const em = d.find(t => t.name.startsWith('EM'));
                    const s = d.find(t => t.name === 'saddle');
                    const last = em.x.length - 1;
