@@ -12,6 +12,7 @@ from emviz.runs import FULL_MIXTURE_START, OVERSHOOT_START
 from emviz.settings import COMPARISON_RATES, LandscapeSettings
 from emviz.ui import state
 from emviz.ui.cache import full_mixture_runs, full_mixture_sweep, landscape_paths, two_mean_rates
+from emviz.ui.live_chart import live_chart
 from emviz.ui.navigation import enter_through_app
 
 enter_through_app()
@@ -35,7 +36,7 @@ st.markdown(
     "cross marks the first iteration where that happened."
 )
 paths = landscape_paths(LandscapeSettings(), OVERSHOOT_START, float(rate))
-st.plotly_chart(plot_log_likelihood_paths(paths[:2]), key="cmp_monotone")
+live_chart(plot_log_likelihood_paths(paths[:2]), key="cmp_monotone")
 
 st.header("2 · EM stays inside the parameter space")
 plain, reparam, em_theta, em_iterations, em_ll = full_mixture_runs(float(rate))
@@ -64,7 +65,7 @@ st.markdown(
     "Too small a learning rate crawls, too large a one oscillates or diverges. Each dot is "
     "one reparametrised gradient-ascent run; EM's count is the dashed line."
 )
-st.plotly_chart(plot_learning_rate_sweep(full_mixture_sweep(), em_iterations), key="cmp_sweep")
+live_chart(plot_learning_rate_sweep(full_mixture_sweep(), em_iterations), key="cmp_sweep")
 
 st.header("4 · Speed near the optimum")
 em, newton, mode, jacobian_rate, seen_rate = two_mean_rates()
@@ -76,4 +77,4 @@ st.markdown(
     f"(the digits double each step) but only from a good start, and it heads for saddles "
     f"just as happily."
 )
-st.plotly_chart(plot_error_decay([em, newton], mode), key="cmp_rate")
+live_chart(plot_error_decay([em, newton], mode), key="cmp_rate")

@@ -60,7 +60,7 @@ if saddles:
 paths = landscape_paths(settings, start, float(learning_rate))
 
 if st.toggle("3-D surface", **state.bind("v3d")):
-    st.plotly_chart(plot_landscape_3d(mu1, mu2, grid, points, paths), key="land_3d_chart")
+    live_chart(plot_landscape_3d(mu1, mu2, grid, points, paths), key="land_3d_chart")
 else:
     live_chart(
         plot_landscape(mu1, mu2, grid, points, paths, start=start),

@@ -26,6 +26,7 @@ from emviz.ui.bound_panels import (
     slice_summary,
 )
 from emviz.ui.cache import bound_history, bound_slice_of, two_mean_bound_surfaces
+from emviz.ui.live_chart import live_chart
 from emviz.ui.navigation import enter_through_app
 from emviz.ui.pickers import data_picker, model_picker, start_inputs
 from emviz.ui.stepper import stepper_controls
@@ -69,7 +70,7 @@ else:
 
     st.header("1 · ln p(X | θ) = ELBO + KL, step by step")
     decomposition_numbers(history, cursor)
-    st.plotly_chart(plot_decomposition(history, cursor), key="decomposition_chart")
+    live_chart(plot_decomposition(history, cursor), key="decomposition_chart")
 
     st.header("2 · Bishop's Fig. 9.14, from this run")
     st.markdown(
@@ -100,18 +101,18 @@ else:
         st.info("This run has no completed iteration: there is no M-step to draw.")
     else:
         st.caption(f"Iteration of steps {bound_slice.e_step}–{bound_slice.m_step}.")
-        st.plotly_chart(plot_bound_slice(bound_slice), key="slice_chart")
+        live_chart(plot_bound_slice(bound_slice), key="slice_chart")
         slice_summary(bound_slice)
         if run.family is Family.TWO_MEANS:
             mu1, mu2, log_likelihood, bound, old, new = two_mean_bound_surfaces(run, cursor)
-            st.plotly_chart(
+            live_chart(
                 plot_bound_surface(mu1, mu2, log_likelihood, bound, theta_old=old, theta_new=new),
                 key="surface_chart",
             )
 
     st.header("3 · Q and the entropy of q")
     q_entropy_numbers(history, cursor)
-    st.plotly_chart(plot_q_and_entropy(history, cursor), key="q_entropy_chart")
+    live_chart(plot_q_and_entropy(history, cursor), key="q_entropy_chart")
 
     st.header("4 · Why the log? Jensen's inequality for one point")
     st.markdown(

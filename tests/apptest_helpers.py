@@ -29,7 +29,11 @@ def decode(value):
 
 
 def plotly_figure(at: AppTest, key: str) -> dict:
-    """The Plotly JSON of the st.plotly_chart with widget key ``key``."""
+    """The Plotly JSON of the chart with key ``key``: a live chart (emviz.ui.live_chart) or
+    an st.plotly_chart."""
+    for element in at.get("bidi_component"):
+        if element.proto.id.endswith(f"-{key}"):
+            return json.loads(json.loads(element.proto.json)["spec"])
     for element in at.get("plotly_chart"):
         if element.proto.id.endswith(f"-{key}") or f"-{key}-" in element.proto.id:
             return json.loads(element.proto.spec)

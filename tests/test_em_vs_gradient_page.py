@@ -1,9 +1,8 @@
 """AppTest of "EM or gradient ascent?": the four comparisons show measured values."""
 
-import json
 import re
 
-from tests.apptest_helpers import open_page
+from tests.apptest_helpers import open_page, plotly_figure
 
 
 def _open():
@@ -13,7 +12,7 @@ def _open():
 def test_comparisons_show_measured_values():
     at = _open()
     assert "broke at iteration" in at.warning[0].value  # η = 3 leaves the parameter space
-    monotone = json.loads(at.get("plotly_chart")[0].proto.spec)
+    monotone = plotly_figure(at, "cmp_monotone")
     assert any("ℓ falls" in t.get("name", "") for t in monotone["data"])
     table = at.table[0].value
     assert list(table.columns) == ["π₁", "μ₁", "μ₂", "σ₁²", "σ₂²"]
@@ -28,5 +27,5 @@ def test_a_small_learning_rate_keeps_gradient_ascent_inside():
     at = _open()
     at.select_slider(key="clr").set_value(0.1).run()
     assert not at.exception
-    monotone = json.loads(at.get("plotly_chart")[0].proto.spec)
+    monotone = plotly_figure(at, "cmp_monotone")
     assert not any("ℓ falls" in t.get("name", "") for t in monotone["data"])

@@ -119,7 +119,8 @@ def _check_gaussian(at, page: str, step: int) -> None:
         np.testing.assert_allclose(decode(means["x"]), reference[step].params.means[:, 0])
     else:
         ll = next(
-            t for t in plotly_figure(at, "decomposition_chart")["data"]
+            t
+            for t in plotly_figure(at, "decomposition_chart")["data"]
             if t.get("name") == "ln p(X | θ)"
         )
         np.testing.assert_allclose(decode(ll["y"]), reference.column("log_likelihood"))

@@ -7,7 +7,7 @@ import numpy as np
 from emviz.analysis.landscape import critical_points
 from emviz.data import make_two_mean_sample
 from emviz.models import TwoMeanMixture
-from tests.apptest_helpers import open_page
+from tests.apptest_helpers import open_page, plotly_figure
 
 
 def _open():
@@ -56,7 +56,7 @@ def test_large_learning_rate_shows_a_decrease_and_3d_view():
     assert table.loc[1, "ℓ decreased?"].startswith("yes")
     at.toggle(key="v3d").set_value(True).run()
     assert not at.exception
-    surface = json.loads(at.get("plotly_chart")[0].proto.spec)
+    surface = plotly_figure(at, "land_3d_chart")
     assert surface["data"][0]["type"] == "surface"
 
 

@@ -47,11 +47,29 @@ def test_k_follows_the_data_set_unless_chosen():
 
 
 def test_a_link_carries_only_what_differs_from_the_defaults():
-    values = {"k": 5, "cov": "diag", "tol": 1e-8, "m1": 0.1 + 0.2, "fam": Family.TWO_MEANS,
-              "bk": True, "brk": BreakMode.FORGET_WEIGHTS, "n": 500, "step": 7, "v3d": False}
+    values = {
+        "k": 5,
+        "cov": "diag",
+        "tol": 1e-8,
+        "m1": 0.1 + 0.2,
+        "fam": Family.TWO_MEANS,
+        "bk": True,
+        "brk": BreakMode.FORGET_WEIGHTS,
+        "n": 500,
+        "step": 7,
+        "v3d": False,
+    }
     query = to_query(values)
-    assert query == {"k": "5", "cov": "diag", "tol": "1e-08", "step": "7", "fam": "two",
-                     "bk": "1", "brk": "weights", "m1": "0.30000000000000004"}
+    assert query == {
+        "k": "5",
+        "cov": "diag",
+        "tol": "1e-08",
+        "step": "7",
+        "fam": "two",
+        "bk": "1",
+        "brk": "weights",
+        "m1": "0.30000000000000004",
+    }
     back, ignored = parse_query(query)
     assert not ignored
     assert {name: value_of(name, back) for name in values} == values  # floats exactly

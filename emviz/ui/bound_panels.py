@@ -11,6 +11,7 @@ from emviz.analysis.audit import audit_table, monotonicity_audit
 from emviz.analysis.bound import jensen_terms, most_ambiguous_point
 from emviz.plots.bound import plot_audit, plot_jensen
 from emviz.ui import state
+from emviz.ui.live_chart import live_chart
 
 
 def decomposition_numbers(history, cursor: int) -> None:
@@ -150,7 +151,7 @@ def jensen_panel(history, cursor: int) -> None:
             st.warning("Give at least one component some weight: q must sum to 1.")
             return
         terms = jensen_terms(model, X, params, index, weights)
-        st.plotly_chart(plot_jensen(terms), key="jensen_chart")
+        live_chart(plot_jensen(terms), key="jensen_chart")
     table = pd.DataFrame(
         {
             "q(z) (normalised)": terms.q,
@@ -200,7 +201,7 @@ def audit_panel(history) -> None:
             f"ℓ never fell: {len(rows)} iterations checked, each E-step closed the gap and "
             "each M-step raised the bound."
         )
-    st.plotly_chart(plot_audit(rows), key="audit_chart")
+    live_chart(plot_audit(rows), key="audit_chart")
     frame = pd.DataFrame(audit_table(rows)).set_index("iteration")
     st.dataframe(
         frame.style.format({"ℓ before": "{:.4f}", "ℓ after": "{:.4f}", "change": "{:+.3g}"}),
