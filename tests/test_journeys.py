@@ -57,8 +57,9 @@ def _figures(at) -> dict:
     """Every figure's data on the shown page: live charts and st.plotly_chart, by key."""
     figures = {}
     for element in at.get("bidi_component"):
-        spec = json.loads(element.proto.json)["spec"]
-        figures[element.proto.id.rsplit("-", 1)[-1]] = json.loads(spec)["data"]
+        args = json.loads(element.proto.json)
+        if "spec" in args:  # not the plotly.js preloader
+            figures[element.proto.id.rsplit("-", 1)[-1]] = json.loads(args["spec"])["data"]
     for element in at.get("plotly_chart"):
         figures[element.proto.id] = json.loads(element.proto.spec)["data"]
     return figures

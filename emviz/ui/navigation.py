@@ -15,6 +15,7 @@ import contextvars
 import streamlit as st
 
 from emviz.ui import state
+from emviz.ui.live_chart import preload_plotly
 
 PAGE_TITLE = "emviz — watch EM work"
 _IN_APP = contextvars.ContextVar("emviz_page_run_by_the_app", default=False)
@@ -51,6 +52,8 @@ def run_app() -> None:
     page = st.navigation(sections, position="hidden")
     state.open_link()
     menu = st.sidebar.container(key="menu")  # at the top; filled once the page has run
+    with menu:
+        preload_plotly()  # fetched and evaluated while the page's script runs
     token = _IN_APP.set(True)
     try:
         page.run()

@@ -4,8 +4,9 @@
 re-creates it on every step (~0.4 s). This component keeps one Plotly graph and updates it in
 place with ``Plotly.react`` (~0.1 s). It is a Streamlit v2 component: it runs in the app's own
 page, not in an iframe, so all the charts of a page share one plotly.js — the one that ships
-with the plotly Python package (offline, no build step), fetched once per browser (served as a
-cacheable file) and evaluated once per page.
+with the plotly Python package (offline, no build step), fetched once per browser (a static
+file of the app that browsers keep, see `_plotly_url`) and evaluated once per page.
+`preload_plotly()` starts that while the page's script is still running.
 
 Stepping without waiting for the server: the page may hand over, with the figure, the figures
 of the steps its buttons lead to (``preload``) and which button leads where (``moves``). The
@@ -16,34 +17,40 @@ click starts then brings the same figure, which is not drawn again.
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import plotly
 import plotly.graph_objects as go
 import streamlit as st
-import streamlit.components.v1 as components
 
 _HERE = Path(__file__).parent
 
 
-def _plotly_dir() -> Path:
-    """A folder holding the plotly.js of the installed plotly package, for the server to serve."""
-    folder = Path(tempfile.gettempdir()) / f"emviz-plotly-js-{plotly.__version__}"
-    folder.mkdir(parents=True, exist_ok=True)
+# static/ beside app.py (the repository's root) is served at app/static/ (enableStaticServing)
+STATIC_DIR = _HERE.parents[2] / "static"
+_LONG_AGO = 946_684_800  # 2000-01-01: a file this old is fresh for months by HTTP's heuristic
+
+
+def _plotly_url() -> str:
+    """The URL of plotly.js, served as a static file of the app: the plotly package's own file,
+    named after its version (a new version is a new URL), dated long ago so that browsers keep
+    it for months (Streamlit sends no max-age; the heuristic is a tenth of the file's age)."""
     source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    target = folder / source.name
+    name = f"plotly-{plotly.__version__}.min.js"
+    target = STATIC_DIR / name
     if not target.exists() or target.stat().st_size != source.stat().st_size:
-        shutil.copyfile(source, target)
-    return folder
+        STATIC_DIR.mkdir(exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.part")  # never serve half a file
+        shutil.copyfile(source, partial)
+        os.utime(partial, (_LONG_AGO, _LONG_AGO))
+        os.replace(partial, target)
+    return f"app/static/{name}"
 
 
-# Streamlit serves a declared component's folder at /component/<name>/ with a cacheable
-# Cache-Control for files other than HTML; this declaration is only used for that.
-_PLOTLY_FILES = components.declare_component("emviz_plotly_js", path=str(_plotly_dir()))
-PLOTLY_URL = f"/component/{_PLOTLY_FILES.name}/plotly.min.js"
+PLOTLY_URL = _plotly_url()
 
 _live_chart = st.components.v2.component(
     "emviz_live_chart", js=(_HERE / "live_chart.js").read_text(), isolate_styles=False
@@ -85,6 +92,11 @@ def live_chart(
         height=height,
         on_click_change=None if on_click is None else lambda: on_click(_last_click(key)),
     )
+
+
+def preload_plotly() -> None:
+    """Start fetching and evaluating plotly.js now, before the first chart needs it."""
+    _live_chart(key="plotly_preload", data={"plotly": PLOTLY_URL}, height=0)
 
 
 def _last_click(key: str) -> dict | None:

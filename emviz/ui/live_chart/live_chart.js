@@ -101,6 +101,7 @@ function listenForSteps(chart) {
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
+  if (data.spec === undefined) { loadPlotly(data.plotly); return undefined; }  // preload only
   const chart = chartOf(parentElement);
   const own = chart.__emviz;
   own.setTriggerValue = setTriggerValue;
