@@ -3,9 +3,10 @@
 ``st.plotly_chart`` gives a chart a new identity whenever its figure changes, so the browser
 re-creates it on every step (~0.4 s). This component keeps one Plotly graph and updates it in
 place with ``Plotly.react`` (~0.1 s). It is a Streamlit v2 component: it runs in the app's own
-page, not in an iframe, so all the charts of a page share one plotly.js — the one that ships
-with the plotly Python package (offline, no build step), fetched once per browser (a static
-file of the app that browsers keep, see `_plotly_url`) and evaluated once per page.
+page, not in an iframe, so all the charts of a page share one plotly.js (offline, no build
+step), fetched once per browser (a static file of the app that browsers keep, see
+`_static_url`) and evaluated once per page: plotly.js's cartesian bundle, or the plotly
+package's full one for a figure that needs more (WebGL, 3-D).
 `preload_plotly()` starts that while the page's script is still running.
 
 Stepping without waiting for the server: the page may hand over, with the figure, the figures
@@ -34,12 +35,10 @@ STATIC_DIR = _HERE.parents[2] / "static"
 _LONG_AGO = 946_684_800  # 2000-01-01: a file this old is fresh for months by HTTP's heuristic
 
 
-def _plotly_url() -> str:
-    """The URL of plotly.js, served as a static file of the app: the plotly package's own file,
-    named after its version (a new version is a new URL), dated long ago so that browsers keep
-    it for months (Streamlit sends no max-age; the heuristic is a tenth of the file's age)."""
-    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    name = f"plotly-{plotly.__version__}.min.js"
+def _static_url(source: Path, name: str) -> str:
+    """The URL of ``source`` served as the static file ``name`` of the app: named after its
+    version (a new version is a new URL) and dated long ago, so that browsers keep it for
+    months (Streamlit sends no max-age; the heuristic is a tenth of the file's age)."""
     target = STATIC_DIR / name
     if not target.exists() or target.stat().st_size != source.stat().st_size:
         STATIC_DIR.mkdir(exist_ok=True)
@@ -50,7 +49,15 @@ def _plotly_url() -> str:
     return f"app/static/{name}"
 
 
-PLOTLY_URL = _plotly_url()
+# the full plotly.js of the plotly package, and its cartesian part (see PROVENANCE.md), which
+# draws every default view and loads faster
+PLOTLY_FULL_URL = _static_url(
+    Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
+    f"plotly-{plotly.__version__}.min.js",
+)
+PLOTLY_URL = _static_url(
+    _HERE / "plotly-cartesian-4.1.1.min.js", "plotly-cartesian-4.1.1.min.js"
+)
 
 _live_chart = st.components.v2.component(
     "emviz_live_chart", js=(_HERE / "live_chart.js").read_text(), isolate_styles=False
@@ -88,6 +95,7 @@ def live_chart(
             "preload": {str(index): text for index, text in (preload or {}).items()},
             "moves": dict(moves or {}),
             "plotly": PLOTLY_URL,
+            "plotly_full": PLOTLY_FULL_URL,
         },
         height=height,
         on_click_change=None if on_click is None else lambda: on_click(_last_click(key)),

@@ -8,22 +8,39 @@
 // such a button draws that step at once, before the server's rerun confirms it with the same
 // figure, which is then not drawn again.
 
+// Trace types of plotly.js's cartesian bundle (data.plotly); others need data.plotly_full.
+const CARTESIAN = new Set(["bar", "box", "contour", "heatmap", "histogram", "histogram2d",
+  "histogram2dcontour", "image", "pie", "scatter", "scatterternary", "violin"]);
+
+// Each bundle is loaded once per page, one after the other: each sets window.Plotly when it
+// runs, and that is the one its promise keeps.
 function loadPlotly(url) {
-  if (!window.__emvizPlotly) {
-    window.__emvizPlotly = new Promise(function (resolve, reject) {
-      if (window.Plotly) { resolve(window.Plotly); return; }
-      const script = document.createElement("script");
-      script.src = url;
-      script.async = true;
-      script.onload = function () {
-        performance.mark("emviz-plotly-ready");  // for benchmarks/browser_pages.py
-        resolve(window.Plotly);
-      };
-      script.onerror = function () { window.__emvizPlotly = null; reject(new Error(url)); };
-      document.head.appendChild(script);
+  const loaded = window.__emvizPlotly = window.__emvizPlotly || { queue: Promise.resolve() };
+  if (!loaded[url]) {
+    loaded[url] = loaded.queue.then(function () {
+      return new Promise(function (resolve, reject) {
+        const script = document.createElement("script");
+        script.src = url;
+        script.async = true;
+        script.onload = function () {
+          performance.mark("emviz-plotly-ready");  // for benchmarks/browser_pages.py
+          resolve(window.Plotly);
+        };
+        script.onerror = function () { delete loaded[url]; reject(new Error(url)); };
+        document.head.appendChild(script);
+      });
     });
+    loaded.queue = loaded[url].catch(function () {});
   }
-  return window.__emvizPlotly;
+  return loaded[url];
+}
+
+function bundleFor(figure, urls) {
+  const traces = (figure.data || []).concat(...(figure.frames || []).map(function (f) {
+    return f.data || [];
+  }));
+  const cartesian = traces.every(function (t) { return CARTESIAN.has(t.type || "scatter"); });
+  return cartesian ? urls.plotly : urls.plotly_full;
 }
 
 // A Streamlit widget with a key sits in a container with the class "st-key-<key>".
@@ -43,7 +60,7 @@ function chartOf(parentElement) {
     chart.style.width = "100%";
     parentElement.appendChild(chart);
     chart.__emviz = { lastSpec: null, drawing: Promise.resolve(), preload: {}, moves: {},
-                      clicks: 0, listening: false };
+                      clicks: 0, listening: false, instance: null, urls: {} };
   }
   return chart;
 }
@@ -58,14 +75,19 @@ function show(chart, spec, step) {
 }
 
 async function draw(chart, spec, step) {
-  const Plotly = await chart.__emviz.plotly;
-  const started = performance.now();
+  const own = chart.__emviz;
   const figure = JSON.parse(spec);
+  const Plotly = await loadPlotly(bundleFor(figure, own.urls));
+  const started = performance.now();
+  if (own.instance && own.instance !== Plotly) {
+    own.instance.purge(chart);  // drawn by the other bundle: start afresh with this one
+    own.listening = false;
+  }
+  own.instance = Plotly;
   chart.style.height = ((figure.layout && figure.layout.height) || 500) + "px";
-  const first = !chart.classList.contains("js-plotly-plot");
   await Plotly.react(chart, { data: figure.data, layout: figure.layout, frames: figure.frames,
                               config: { responsive: true, displaylogo: false } });
-  if (first) { listenForPointClicks(chart); }
+  if (!own.listening) { listenForPointClicks(chart); own.listening = true; }
   chart.dataset.step = String(step);
   chart.dataset.renders = String(Number(chart.dataset.renders) + 1);
   performance.measure("emviz-draw", { start: started, end: performance.now() });
@@ -105,7 +127,7 @@ export default function (component) {
   const chart = chartOf(parentElement);
   const own = chart.__emviz;
   own.setTriggerValue = setTriggerValue;
-  own.plotly = loadPlotly(data.plotly);
+  own.urls = { plotly: data.plotly, plotly_full: data.plotly_full };
   own.preload = data.preload || {};
   own.moves = data.moves || {};
   if (Object.keys(own.moves).length && !own.onPageClick) { listenForSteps(chart); }
