@@ -169,3 +169,21 @@ def test_point_breakdown_is_bayes_rule(history):
     )
     # after the M-step at index 4, q was computed from θ at index 3
     assert rows[0]["weight π"] == history[3].params.weights[0]
+
+
+def test_jensen_figure_survives_ratios_that_underflow():
+    """A collapsed component: p(x, z) underflows to 0 for some or every z (no exception)."""
+    from emviz.analysis.bound import JensenTerms
+    from emviz.plots.bound import plot_jensen
+
+    for log_joint in ([-2.0, -1e4], [-1e4, -1.2e4]):
+        log_joint = np.array(log_joint)
+        q = np.array([0.5, 0.5])
+        evidence = float(np.logaddexp.reduce(log_joint))
+        bound = float(q @ (log_joint - np.log(q)))
+        terms = JensenTerms(
+            log_joint, q, np.exp(log_joint - evidence), evidence, bound, evidence - bound
+        )
+        fig = plot_jensen(terms)
+        assert np.all(np.asarray(fig.data[0].x) > 0)
+        np.testing.assert_allclose(fig.data[1].y, log_joint - np.log(q))  # finite, exact

@@ -246,11 +246,15 @@ def plot_jensen(terms) -> go.Figure:
     The vertical gap between them is KL(q ‖ p(z | x)).
     """
     used = np.flatnonzero(terms.q > 0)
-    ratios = np.exp(terms.log_joint[used] - np.log(terms.q[used]))
+    log_ratios = terms.log_joint[used] - np.log(terms.q[used])  # exact even where u underflows
+    ratios = np.exp(log_ratios)
     evidence = float(np.exp(terms.log_evidence))
-    right = 1.25 * max(float(ratios.max()), evidence)
+    # a collapsed component can make a ratio (or all of them) underflow to 0: keep the axis
+    # inside the positive floats
+    tiny = np.finfo(float).tiny
+    right = max(1.25 * max(float(ratios.max()), evidence), 800 * tiny)
     # log-spaced so the curve reaches down to the smallest ratio (ln u → −∞ as u → 0)
-    u = np.geomspace(min(float(ratios.min()), right / 400) / 2, right, 400)
+    u = np.geomspace(max(min(float(ratios.min()), right / 400) / 2, tiny), right, 400)
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -265,7 +269,7 @@ def plot_jensen(terms) -> go.Figure:
     fig.add_trace(
         go.Scatter(
             x=ratios,
-            y=np.log(ratios),
+            y=log_ratios,
             mode="markers",
             name="u_z = p(x, z) / q(z)",
             marker={
@@ -274,8 +278,8 @@ def plot_jensen(terms) -> go.Figure:
                 "line": {"color": "#222", "width": 1},
             },
             hovertext=[
-                f"z = {k + 1}: q = {terms.q[k]:.3f}, ln u = {np.log(r):.4f}"
-                for k, r in zip(used, ratios)
+                f"z = {k + 1}: q = {terms.q[k]:.3f}, ln u = {log_ratio:.4f}"
+                for k, log_ratio in zip(used, log_ratios)
             ],
             hoverinfo="text",
         )
@@ -302,7 +306,7 @@ def plot_jensen(terms) -> go.Figure:
             line={"color": KL_COLOUR, "width": 4},
         )
     )
-    low = min(terms.bound, float(np.log(ratios).min()))
+    low = min(terms.bound, float(log_ratios.min()))
     high = float(np.log(right))
     pad = 0.1 * (high - low) if high > low else 1.0
     fig.update_layout(
