@@ -33,9 +33,10 @@ history, error = fit(source, settings)
 
 
 def _apply_chart_click(click) -> None:
-    """A click on a data point in the chart picks it for the inspector."""
-    if click and click.get("curve") == 0:
-        inspect_point(click["point"])
+    """A click on a data point in the chart picks it for the inspector (by its row number,
+    which the points carry: a large data set is drawn as a sample)."""
+    if click and click.get("curve") == 0 and click.get("customdata") is not None:
+        inspect_point(click["customdata"])
 
 
 if history is None:
