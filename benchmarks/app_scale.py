@@ -108,7 +108,7 @@ def time_upload(page, content: bytes, n_drawn: int) -> float:
 
 def time_k_change(page) -> float:
     """Move the K slider one to the right; seconds until the rerun finished and redrew."""
-    thumb = page.locator('.st-key-k [role="slider"]')
+    thumb = page.locator('.st-key-k input[type="range"]')
     thumb.focus()
     h.mark_chart(page, h.MAIN_CHART)
     runs = h.script_runs(page)

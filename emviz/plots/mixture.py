@@ -52,7 +52,7 @@ def sample_note(n_samples: int, n_drawn: int) -> str:
     """What a figure drawing a sample says about it ('' when it draws every point)."""
     if n_drawn >= n_samples:
         return ""
-    return f"showing {n_drawn:,} of {n_samples:,} points (a random sample; EM uses all of them)"
+    return f"{n_drawn:,} of {n_samples:,} points drawn (a random sample) · EM uses all"
 
 
 def _title(text: str, history, size: int = 15) -> dict:
@@ -107,7 +107,7 @@ def _points_2d(history, index: int, drawn: np.ndarray) -> go.Scatter:
             "line": {"width": 0},
         },
         name="data (colour = responsibilities)",
-        customdata=drawn,
+        customdata=drawn.astype(np.int32),  # half the bytes of int64 on every step
         hovertemplate="point %{customdata}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
     )
 
@@ -431,7 +431,7 @@ def make_em_animation(history, *, max_frames: int = 200) -> go.Figure:
                 "type": "buttons",
                 "direction": "left",
                 "x": 0.0,
-                "y": -0.07,
+                "y": -0.12,  # below the x axis's title
                 "xanchor": "left",
                 "yanchor": "top",
                 "pad": {"t": 0, "r": 6},
@@ -443,8 +443,8 @@ def make_em_animation(history, *, max_frames: int = 200) -> go.Figure:
         ],
         sliders=[_step_slider(history, indices, redraw)],
         showlegend=False,  # the legend's redraw costs ~30 ms a frame; π labels sit at the means
-        height=640,
-        margin={"b": 150},
+        height=660,
+        margin={"b": 175},
     )
     return fig
 
@@ -456,7 +456,7 @@ def _step_slider(history, indices: list[int], redraw: bool) -> dict:
         "active": 0,
         "x": 0.0,
         "len": 1.0,
-        "y": -0.13,
+        "y": -0.2,
         "yanchor": "top",
         "currentvalue": {"prefix": "Step ", "font": {"size": 13}, "xanchor": "right"},
         "pad": {"t": 10},
