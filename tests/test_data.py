@@ -22,6 +22,7 @@ from emviz.data import (
     read_points,
 )
 from emviz.data import reader as reader_module
+from emviz.data.checks import fit_obstacle, standardise
 
 GOOD_CSV = "x,y\n1.0,2.0\n3.5,-4\n5e-1,6\n"
 GOOD_POINTS = np.array([[1.0, 2.0], [3.5, -4.0], [0.5, 6.0]])
@@ -655,3 +656,87 @@ def test_unknown_preset():
         load_preset("Nope")
     with pytest.raises(ValueError, match="Unknown preset"):
         preset_is_generated("Nope")
+
+
+# --------------------------------------------------------------------------- data EM cannot fit
+
+
+def _obstacle(text: str, k: int, **options) -> str | None:
+    points = read_points(text.encode())
+    return fit_obstacle(points, k, names=read_columns(text.encode()), **options)
+
+
+CONSTANT_COLUMN = "x,y\n1,5\n2,5\n4,5\n7,5\n"
+TRIANGLE_REPEATED = "x,y\n" + "0,0\n1,0\n0,1\n" * 4  # 3 distinct points in 12 rows
+HUGE = "x,y\n" + "".join(f"{i}e300,{(7 * i) % 5}e300\n" for i in range(1, 30))
+TINY = "x,y\n" + "".join(f"{i}e-300,{(7 * i) % 5}e-300\n" for i in range(1, 30))
+TWO_ROWS = "x,y\n1,2\n3,5\n"
+
+
+def test_constant_column_is_named_with_its_value_and_the_fix():
+    message = _obstacle(CONSTANT_COLUMN, 2)
+    assert message.startswith('Column "y" has the same value (5) in every row')
+    assert "Drop that column" in message and "reg_covar" in message
+
+
+def test_a_constant_column_is_no_obstacle_with_reg_covar_or_spherical_covariances():
+    assert _obstacle(CONSTANT_COLUMN, 2, reg_covar=1e-6) is None
+    assert _obstacle(CONSTANT_COLUMN, 2, covariance_type="spherical") is None
+
+
+def test_fewer_distinct_points_than_components_counts_them():
+    message = _obstacle(TRIANGLE_REPEATED, 4)
+    assert message == (
+        "This data has only 3 distinct points (the other 9 rows repeat them), too few for "
+        "K = 4 components. Choose K ≤ 3."
+    )
+    assert _obstacle(TRIANGLE_REPEATED, 3) is None
+
+
+def test_fewer_points_than_components():
+    assert _obstacle(TWO_ROWS, 3) == (
+        "K = 3 components need at least 3 points, but this data has only 2. "
+        "Choose K ≤ 2, or add more rows."
+    )
+
+
+def test_two_points_lie_on_a_line_for_a_full_covariance():
+    message = _obstacle(TWO_ROWS, 1)
+    assert message.startswith("All the points lie on one straight line")
+    assert _obstacle(TWO_ROWS, 1, covariance_type="diag") is None
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [(HUGE, "span about 3e+301, so large that"), (TINY, "span only about 3e-299, so small")],
+)
+def test_extreme_values_ask_for_standardising(text, words):
+    message = _obstacle(text, 2, reg_covar=1e-6)  # reg_covar cannot help here
+    assert f'The values of column "x" {words}' in message
+    assert 'Tick "Standardise columns"' in message
+
+
+def test_columns_on_very_different_scales_ask_for_standardising():
+    points = np.column_stack([np.arange(10.0) * 1e10, np.arange(10.0) % 2])
+    message = fit_obstacle(points, 2, names=["big", "small"])
+    assert message.startswith('Column "big" spreads about 9e+10 times wider than column "small"')
+    assert fit_obstacle(points * [1e-5, 1.0], 2) is None  # 1e5 apart: EM copes
+
+
+@pytest.mark.parametrize("text", [HUGE, TINY, GOOD_CSV])
+def test_standardise_gives_mean_0_and_sd_1_without_changing_its_input(text):
+    points = read_points(text.encode())
+    before = points.copy()
+    scaled = standardise(points)
+    np.testing.assert_array_equal(points, before)
+    np.testing.assert_allclose(scaled.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(scaled.std(axis=0), 1.0, rtol=1e-12)
+    if text == GOOD_CSV:  # the textbook formula, where it does not overflow
+        textbook = (points - points.mean(axis=0)) / points.std(axis=0)
+        np.testing.assert_allclose(scaled, textbook, rtol=1e-12)
+    assert fit_obstacle(scaled, 2) is None
+
+
+def test_standardise_leaves_a_constant_column_at_zero():
+    scaled = standardise([[1.0, 5.0], [3.0, 5.0]])
+    np.testing.assert_allclose(scaled, [[-1.0, 0.0], [1.0, 0.0]], rtol=1e-15)
