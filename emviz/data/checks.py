@@ -23,7 +23,7 @@ MAX_RANGE_RATIO = 1e6
 # one line: a full 2-D covariance is flat.
 FLAT_RTOL = 1e-12
 STANDARDISE_FIX = (
-    'Tick "Standardise columns" under the data to rescale every column to mean 0 and '
+    'Tick "Standardise columns" in the sidebar to rescale every column to mean 0 and '
     "standard deviation 1."
 )
 
@@ -98,20 +98,19 @@ def _scale_problem(X, k, names) -> str | None:
                 f'The values of column "{name}" span only about {_order(spread)}, so small '
                 f"that EM's variances underflow to 0. {STANDARDISE_FIX}"
             )
-    varying = ranges > 0
-    if varying.sum() > 1:
-        wide, narrow = (
-            np.argmax(np.where(varying, ranges, -np.inf)),
-            np.argmin(np.where(varying, ranges, np.inf)),
-        )
-        ratio = ranges[wide] / ranges[narrow]
-        if ratio > MAX_RANGE_RATIO:
-            return (
-                f'Column "{names[wide]}" spreads about {_order(ratio)} times wider than '
-                f'column "{names[narrow]}", so EM sees no width in "{names[narrow]}" and '
-                f"every component looks collapsed. {STANDARDISE_FIX}"
-            )
-    return None
+    varying = np.flatnonzero(ranges > 0)  # a constant column has its own message
+    if len(varying) < 2:
+        return None
+    wide = varying[np.argmax(ranges[varying])]
+    narrow = varying[np.argmin(ranges[varying])]
+    ratio = ranges[wide] / ranges[narrow]
+    if ratio <= MAX_RANGE_RATIO:
+        return None
+    return (
+        f'Column "{names[wide]}" spreads about {_order(ratio)} times wider than column '
+        f'"{names[narrow]}", so EM sees no width in "{names[narrow]}" and every component '
+        f"looks collapsed. {STANDARDISE_FIX}"
+    )
 
 
 def _order(value: float) -> str:
