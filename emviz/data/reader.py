@@ -529,9 +529,10 @@ def read_columns(source, max_rows: int = DEFAULT_MAX_ROWS) -> list[str]:
 def read_points(source, columns=None, max_rows: int = DEFAULT_MAX_ROWS) -> np.ndarray:
     """Read points from a CSV file, checking that EM can use them.
 
-    The delimiter (comma, semicolon or tab) is detected. The first row is a header if any
-    of its cells is text; otherwise it is data and the columns are named ``"column 1"``,
-    ``"column 2"``, ... Blank lines are skipped.
+    The delimiter (comma, semicolon or tab) is detected, or taken from Excel's first line
+    ``sep=;``. Where commas do not separate the columns, decimal commas (``1,5``) are read.
+    The first row is a header if any of its cells is text; otherwise it is data and the
+    columns are named ``"column 1"``, ``"column 2"``, ... Blank lines are skipped.
 
     Parameters
     ----------
