@@ -91,7 +91,8 @@ def test_the_animation_of_a_large_run_stays_small(large_run):
     assert frames[5]["data"][0]["marker"]["color"] == mixed_colours(
         large_run.responsibilities(step, drawn_points(N_LARGE))
     )
-    assert "every" in fig.layout.title.text and fig.layout.title.subtitle.text
+    assert f"({len(frames)} of its {len(large_run)} steps)" in fig.layout.title.text
+    assert fig.layout.title.subtitle.text
 
 
 def test_play_speed_suits_short_and_long_runs():

@@ -16,8 +16,9 @@ from emviz.plots.palette import component_colour, mixed_colours
 # an SVG scatter stays quick to restyle, what is sent to the browser stays bounded, and the
 # ellipses, means and labels stay above the points (WebGL traces would draw over them).
 MAX_DRAWN_POINTS = 3000
-# Play's frames carry one colour per drawn point; their total is capped (~7 bytes each).
-ANIMATION_POINT_FRAMES = 400_000
+# Play's frames carry one colour per drawn point; their total is capped (~10 bytes each:
+# 50 frames at 3 000 points, all of a 150-step run at 1 000).
+ANIMATION_POINT_FRAMES = 150_000
 _ELLIPSE_RADII = (1.0, 2.0)  # Mahalanobis radii drawn: 1σ and 2σ
 _N_ELLIPSE_POINTS = 73
 
@@ -89,9 +90,11 @@ def _axis_ranges(X: np.ndarray, pad: float = 0.12) -> list[list[float]]:
 # ---- 2-D ----
 
 
-def _point_colours(history, index: int, drawn: np.ndarray) -> list[str]:
+def _point_colours(history, index: int, drawn: np.ndarray) -> np.ndarray:
+    """The drawn points' colours, as an array: plotly deep-copies a list item by item
+    (~30 ms for 3 000 strings per figure), an array at once."""
     rows = None if len(drawn) == len(history.X) else drawn
-    return mixed_colours(history.responsibilities(index, rows))
+    return np.array(mixed_colours(history.responsibilities(index, rows)))
 
 
 def _points_2d(history, index: int, drawn: np.ndarray) -> go.Scatter:
@@ -179,15 +182,19 @@ def _traces_2d(history, index: int, selected: int | None) -> list[go.BaseTraceTy
     return traces
 
 
+_GRID = {"showgrid": True, "gridcolor": "#eee"}
+
+
 def _layout_2d(history, title: str) -> dict:
     x_range, y_range = _axis_ranges(history.X)
     return {
         "title": _title(title, history),
-        "xaxis": {"range": x_range, "title": "x₁", "zeroline": False},
+        "xaxis": {"range": x_range, "title": "x₁", "zeroline": False, **_GRID},
         "yaxis": {
             "range": y_range,
             "title": "x₂",
             "zeroline": False,
+            **_GRID,
             "scaleanchor": "x",
             "scaleratio": 1,
         },
@@ -204,11 +211,12 @@ def plot_mixture_2d(history, index: int, *, selected: int | None = None) -> go.F
 
     Above `MAX_DRAWN_POINTS` points a seeded random sample is drawn, and the title says so.
     """
-    fig = go.Figure(_traces_2d(history, index, selected), _validate=False)
-    fig.update_layout(_layout_2d(history, step_title(history, index)))
-    fig.update_xaxes(showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(showgrid=True, gridcolor="#eee")
-    return fig
+    # one constructor call: update_layout and update_axes cost more than the traces
+    return go.Figure(
+        _traces_2d(history, index, selected),
+        _layout_2d(history, step_title(history, index)),
+        _validate=False,
+    )
 
 
 # ---- 1-D ----
@@ -415,7 +423,7 @@ def make_em_animation(history, *, max_frames: int = 200) -> go.Figure:
     fig = plot_mixture(history, 0)
     title = "The whole run — the slider shows the step"
     if len(indices) < len(history):
-        title += f" (every {len(history) / len(indices):.1f}th step of {len(history)})"
+        title += f" ({len(indices)} of its {len(history)} steps)"
     fig.update_layout(title=_title(title, history))
     redraw = history.X.shape[1] == 1  # stacked areas need a redraw; SVG points restyle in place
     _attach_frames(fig, [_frame(history, index) for index in indices])
