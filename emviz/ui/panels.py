@@ -65,9 +65,9 @@ def phase_formulas(covariance_type: str, reg_covar: float) -> None:
 def phase_pointer(phase: str) -> None:
     """One line naming which formulas below the shown half-step used."""
     used = {
-        "init": "no formula yet: q is uniform (left column, bottom)",
-        "E": "the **E-step** formula (left)",
-        "M": "the **M-step** formulas (right)",
+        "init": "no formula yet: q is uniform (below, “Before the first E-step”)",
+        "E": "the **E-step** formula (below)",
+        "M": "the **M-step** formulas (below)",
     }[phase]
     st.markdown(f"This half-step used {used}.")
 

@@ -57,7 +57,7 @@ _CUT_LABELS_JS = r"""
     return r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth
       && style.visibility !== 'hidden' && style.display !== 'none';
   };
-  const CONTROLS = 'button, label, [data-testid="stWidgetLabel"], [data-baseweb="select"],'
+  const CONTROLS = 'button, label, summary, [data-testid="stWidgetLabel"], [data-baseweb="select"],'
     + ' [data-testid="stPageLink-NavLink"], [data-baseweb="tab"]';
   const cut = [];
   for (const control of document.querySelectorAll(scope + ' ' + CONTROLS)) {
