@@ -41,7 +41,7 @@ def _nudge() -> None:
     set_start((start[0] + NUDGE, start[1]))
 
 
-controls = st.columns([1, 1, 2, 1, 1])
+controls = st.columns([1, 1, 2, 2])  # the two buttons share a column: labels stay whole
 start = start_inputs(controls[0], controls[1])
 learning_rate = controls[2].select_slider(
     "Gradient-ascent learning rate η", LEARNING_RATES, **state.bind("lr", options=LEARNING_RATES)
@@ -54,7 +54,7 @@ if saddles:
         args=(saddles[0].location,),
         width="stretch",
     )
-    controls[4].button(
+    controls[3].button(
         f"Nudge by ε = {NUDGE:g}", key="land_nudge", width="stretch", on_click=_nudge
     )
 paths = landscape_paths(settings, start, float(learning_rate))

@@ -63,7 +63,7 @@ else:
             moves=moves,
         )
         st.info(describe_step(history, cursor))
-        parameter_table(history, cursor)
+    parameter_table(history, cursor)  # full width: one row per component, whole on any screen
     phase_pointer(history[cursor].phase)
     st.subheader("Why does a point get its colour?")
     point_inspector(history, cursor)

@@ -128,8 +128,8 @@ else:
         "ℓ. Break a link and the audit says where ℓ fell and which link gave way. The whole "
         "page then shows the broken run, from the same start."
     )
-    toggle, how, how_far = st.columns([1, 2, 2])
-    if toggle.toggle("Break it", **state.bind("bk")):
+    if st.toggle("Break it", **state.bind("bk")):
+        how, how_far = st.columns(2)
         modes = [BreakMode.OVERSHOOT, BreakMode.FORGET_WEIGHTS]
         mode = how.radio(
             "What to break",

@@ -1,6 +1,7 @@
 """AppTest: every page runs; the step page's presets, buttons and scrubber drive the figure."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +183,36 @@ def test_a_smaller_data_set_keeps_the_inspected_point_in_range():
     assert not at.exception
     assert at.number_input(key="pt").value == 0
     assert len(_figure(at)["data"][0]["marker"]["color"]) == 100
+
+
+def _parameter_table(at):
+    """The step page's parameter table and the (row, column) cells it highlights."""
+    table = at.table[0]
+    highlighted = set()
+    for rule in table.proto.arrow_data.styler.styles.split("}"):
+        if "background-color" in rule:
+            cells = re.findall(r"_row(\d+)_col(\d+)", rule)
+            highlighted |= {(int(row), int(column)) for row, column in cells}
+    return table.value, highlighted
+
+
+def test_parameter_table_shows_every_component_and_highlights_what_changed():
+    # K = 8 with full 2-D covariances, the widest table: one row per component, six columns
+    at = _open()
+    at.slider(key="k").set_value(8).run()
+    reference = _reference_history(k=8)
+    at.button(key="step_e_step").click().run()
+    after_e, highlighted_e = _parameter_table(at)
+    at.button(key="step_m_step").click().run()
+    after_m, highlighted_m = _parameter_table(at)
+    params = reference[2].params
+    assert list(after_m.index) == list(range(1, 9))
+    expected = np.column_stack(
+        [params.weights, params.means, params.covariances[:, 0, 0],
+         params.covariances[:, 0, 1], params.covariances[:, 1, 1]]
+    )  # fmt: skip
+    np.testing.assert_allclose(after_m.to_numpy(float), expected, rtol=1e-12)
+    assert highlighted_e == set()  # an E-step never changes θ
+    changed = np.argwhere(after_m.to_numpy(float) != after_e.to_numpy(float))
+    assert highlighted_m == {(int(row), int(column)) for row, column in changed}
+    assert len(highlighted_m) > 0

@@ -72,8 +72,8 @@ def _click(at, action: str, times: int = 1) -> None:
 
 
 def _components(at) -> int:
-    """K as the step page's parameter table shows it: one column per component."""
-    return len(at.table[0].value.columns)
+    """K as the step page's parameter table shows it: one row per component."""
+    return len(at.table[0].value.index)
 
 
 # ---- one session, page to page ----

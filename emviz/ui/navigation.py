@@ -16,6 +16,7 @@ import streamlit as st
 
 from emviz.ui import state
 from emviz.ui.live_chart import preload_plotly
+from emviz.ui.style import apply_style
 
 PAGE_TITLE = "emviz — watch EM work"
 _IN_APP = contextvars.ContextVar("emviz_page_run_by_the_app", default=False)
@@ -48,6 +49,7 @@ def run_app() -> None:
     """Navigation, then the chosen page: settings read from the link before it, the view
     written back to the address bar after it (`emviz.ui.state`), and the menu."""
     st.set_page_config(page_title=PAGE_TITLE, page_icon="📈", layout="wide")
+    apply_style()
     sections = pages()
     page = st.navigation(sections, position="hidden")
     state.open_link()

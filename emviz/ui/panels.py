@@ -33,23 +33,23 @@ DECOMPOSITION_LATEX = (
 def parameter_table(history, cursor: int) -> None:
     """The shown step's parameters; cells changed by this half-step are highlighted."""
     rows, changed = parameter_changes(history, cursor)
-    # parameters as rows, components as columns: stays narrow for any dimension and K <= 8
-    frame = pd.DataFrame(rows).set_index("component").T
-    mask = pd.DataFrame(changed).drop(columns="component").T
-    frame.columns = mask.columns = [f"component {k}" for k in frame.columns]
-    mask.index = frame.index
+    # components as rows: K <= 8 rows, and at most 6 columns (2-D full covariance), which fit
+    # the page's width down to a phone's without a hidden sideways scroll
+    frame = pd.DataFrame(rows).set_index("component")
+    mask = pd.DataFrame(changed).drop(columns="component").set_index(frame.index)
+    frame.index.name = "k"
     styled = frame.style.apply(
-        lambda _: mask.apply(lambda col: col.map(lambda c: _CHANGED_STYLE if c else "")),
-        axis=None,
+        lambda _: mask.map(lambda c: _CHANGED_STYLE if c else ""), axis=None
     ).format(precision=4)
-    st.table(styled)
+    st.table(styled, hide_index=False)
     st.caption("Highlighted: changed by this half-step. An E-step never changes θ.")
 
 
 def phase_formulas(covariance_type: str, reg_covar: float) -> None:
     """Both half-steps' formulas side by side. Drawn outside the stepping fragment: typesetting
     them again on every step costs ~0.1 s in the browser and they only depend on the model."""
-    e_step, m_step = st.columns(2, gap="medium")
+    # side by side where each column can hold the widest formula, else stacked (emviz.ui.style)
+    e_step, m_step = st.container(key="formulas").columns(2, gap="medium")
     with e_step:
         st.markdown("**E-step** — responsibilities, θ fixed")
         st.latex(E_STEP_LATEX)
@@ -65,9 +65,9 @@ def phase_formulas(covariance_type: str, reg_covar: float) -> None:
 def phase_pointer(phase: str) -> None:
     """One line naming which formulas below the shown half-step used."""
     used = {
-        "init": "no formula yet: q is uniform (left column, bottom)",
-        "E": "the **E-step** formula (left)",
-        "M": "the **M-step** formulas (right)",
+        "init": "no formula yet: q is uniform (below, “Before the first E-step”)",
+        "E": "the **E-step** formula (below)",
+        "M": "the **M-step** formulas (below)",
     }[phase]
     st.markdown(f"This half-step used {used}.")
 

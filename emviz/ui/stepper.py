@@ -32,9 +32,11 @@ def stepper_controls(history, run_id, field: str = "step") -> int:
     """Draw the six buttons, the scrubber and the status line; return the shown step index."""
     cursor = state.cursor(field, run_id, len(history))
     targets = step_targets(history, cursor)
-    for column, (action, label) in zip(st.columns(len(ACTION_LABELS)), ACTION_LABELS.items()):
+    # one row that wraps where the screen is narrow: every label stays whole
+    row = st.container(horizontal=True, gap="small", key="step-buttons")
+    for action, label in ACTION_LABELS.items():
         target = targets.get(action)
-        column.button(
+        row.button(
             label,
             key=button_key(action),
             disabled=target is None,
