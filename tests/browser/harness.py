@@ -623,8 +623,9 @@ def plotly_slider_steps(page, scope: str = PLAY_ANIMATION) -> int | None:
     )
 
 
-def play_button(page, scope: str = PLAY_ANIMATION):
-    return page.locator(f"{scope} .updatemenu-button").filter(has_text="Play").first
+def play_button(page, scope: str = PLAY_ANIMATION, label: str = "Play"):
+    """The animation's button whose text contains ``label`` ("Play", "Fast" or "Pause")."""
+    return page.locator(f"{scope} .updatemenu-button").filter(has_text=label).first
 
 
 class WebSocketSent:

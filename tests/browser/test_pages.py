@@ -170,11 +170,11 @@ def test_play_runs_in_the_browser(page, server):
     sent.reset()
 
     button.click()
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(2500)  # "▶ Play" shows at most 400 ms per frame
     active = plotly_slider_active(page)
     frames_sent = sent.count
     screenshot(page, "step-through-playing")
-    assert active - start >= 3, f"slider went from {start} to {active} in 1.5 s of Play"
+    assert active - start >= 3, f"slider went from {start} to {active} in 2.5 s of Play"
     assert frames_sent == 0, (
         f"the browser sent {frames_sent} websocket message(s) to the server while playing "
         f"(sizes {sent.frames[:10]}): playback must not rerun the script"
