@@ -11,9 +11,10 @@ measures:
       (its data-step changed and Plotly redrew it); also, per click, until the server's rerun
       shows that step in the status line too, and a check that both agree ("Reset" is
       pressed, untimed, when the end is reached);
-  (c) "▶▶ Fast" (Play at its shortest frame duration): frames per second of the in-browser animation (slider index sampled every
-      animation frame for 3 s, or until the last frame) and the websocket messages the browser
-      sent to the server meanwhile (0 = no server rerun per frame).
+  (c) "▶▶ Fast" (Play at its shortest frame duration): frames per second of the in-browser
+      animation (slider index sampled every animation frame for 3 s, or until the last
+      frame) and the websocket messages the browser sent to the server meanwhile (0 = no
+      server rerun per frame).
 
 Targets: Full iteration median <= 250 ms; Play >= 10 frames/s with 0 reruns. Exits with 1 if a
 target is missed, 2 if the page could not be measured.

@@ -26,14 +26,14 @@ STYLE = """
   white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: normal;
 }
 
-/* Formulas shrink a little with the width of their column (phones, half-page columns) ... */
-[data-testid="stElementContainer"]:has(.katex-display) { container-type: inline-size; }
+/* Formulas scroll rather than run past the screen's edge, and shrink a little on phones ... */
 .katex-display { overflow-x: auto; overflow-y: hidden; }
-@container (max-width: 480px) { .katex-display > .katex { font-size: 1.05em; } }
-@container (max-width: 400px) { .katex-display > .katex { font-size: 0.9em; } }
-/* ... and the step page's two formula columns stack when they would be narrower than that. */
-.st-key-formulas { container-type: inline-size; }
-@container (max-width: 860px) {
+@media (max-width: 640px) { .katex-display > .katex { font-size: 0.95em; } }
+@media (max-width: 420px) { .katex-display > .katex { font-size: 0.85em; } }
+/* ... and the step page's two formula columns stack when the main area is narrow (a projector
+   with the sidebar open). Viewport media queries, not container queries or :has(): those make
+   every style recalculation of the page slower, and a step click recalculates it. */
+@media (max-width: 1180px) {
   .st-key-formulas [data-testid="stColumn"] { flex: 1 1 100%; width: 100%; min-width: 100%; }
 }
 </style>
