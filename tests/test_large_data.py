@@ -62,7 +62,7 @@ def test_a_large_step_view_draws_a_stated_sample_under_its_ellipses(large_run):
     assert np.array_equal(points.customdata, rows)  # a click names the real point
     np.testing.assert_array_equal(points.x, large_run.X[rows, 0])
     assert list(points.marker.color) == mixed_colours(large_run.responsibilities(7)[rows])
-    assert fig.layout.title.subtitle.text.startswith("3,000 of 200,000 points drawn")
+    assert fig.layout.title.subtitle.text.startswith("2,000 of 200,000 points drawn")
     selected = fig.data[-1]  # drawn last: above everything, even when not in the sample
     assert (selected.x[0], selected.y[0]) == tuple(large_run.X[123_456])
     assert len(fig.to_json()) < 300_000

@@ -15,9 +15,9 @@ from emviz.plots.palette import component_colour, mixed_colours
 # Above this many points a figure draws a seeded random sample of them (EM still uses all):
 # an SVG scatter stays quick to restyle, what is sent to the browser stays bounded, and the
 # ellipses, means and labels stay above the points (WebGL traces would draw over them).
-MAX_DRAWN_POINTS = 3000
+MAX_DRAWN_POINTS = 2000
 # Play's frames carry one colour per drawn point; their total is capped (~10 bytes each:
-# 50 frames at 3 000 points, all of a 150-step run at 1 000).
+# 75 frames at 2 000 points, all of a 150-step run at 1 000).
 ANIMATION_POINT_FRAMES = 150_000
 _ELLIPSE_RADII = (1.0, 2.0)  # Mahalanobis radii drawn: 1σ and 2σ
 _N_ELLIPSE_POINTS = 73

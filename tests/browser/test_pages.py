@@ -231,13 +231,13 @@ def test_csv_upload_good_and_bad(page, server, tmp_path):
 
 @pytest.mark.parametrize("query", ["", "?data=blobs&n=5000"], ids=["default", "5000-points"])
 def test_clicking_a_point_opens_it_in_the_inspector(page, server, query):
-    """Also with more points than a chart draws: the 3 000 drawn are a sample, said so in the
+    """Also with more points than a chart draws: the 2 000 drawn are a sample, said so in the
     chart, drawn in SVG under the ellipses, and a click still names the point's own row."""
     open_step_page(page, server, query)
     press(page, "Full iteration", 2)
     if query:
-        assert _main_chart_points(page) == 3000
-        assert "3,000 of 5,000 points drawn" in page.inner_text(MAIN_CHART)
+        assert _main_chart_points(page) == 2000
+        assert "2,000 of 5,000 points drawn" in page.inner_text(MAIN_CHART)
         assert page.locator(f"{MAIN_CHART} .gl-canvas").count() == 0  # no WebGL layer
     # the point's pixel position from Plotly's own axes
     inner = page.evaluate(
