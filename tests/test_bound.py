@@ -277,7 +277,10 @@ def test_audit_catches_an_overshooting_m_step(three_blobs, factor):
         assert row.gap_closed  # the E-step is the real one
         if not row.ok:
             assert not row.bound_raised
-            assert row.cause == "the M-step lowered the lower bound: it did not maximise Q"
+            assert row.cause == (
+                f"the M-step lowered the lower bound: it moves the means {factor:g} × as far as "
+                "the maximiser of Q, so it is no longer that maximiser"
+            )
     table = audit_table(rows)
     assert [r["ℓ did not fall"] for r in table].count("NO") == len(flagged)
 

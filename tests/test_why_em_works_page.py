@@ -103,7 +103,8 @@ def test_audit_passes_em_and_catches_the_broken_m_step():
     assert "the M-step lowered the lower bound" in error
     m_step = int(table.loc[first, "steps"].split("–")[1])
     at.slider(key="wstep").set_value(m_step).run()
-    assert "did **not** maximise the bound" in _texts(at)
+    # the model names its own reason: the overshoot
+    assert "the bound **fell**, because it moves the means 2.5 × as far" in _texts(at)
     assert "this M-step did not maximise the bound" in _texts(at)  # Bishop 9.14's summary
     at.slider(key="f").set_value(1.5).run()
     assert any("ℓ never fell" in s.value for s in at.success)
