@@ -182,7 +182,14 @@ def test_jensen_figure_survives_ratios_that_underflow():
         evidence = float(np.logaddexp.reduce(log_joint))
         bound = float(q @ (log_joint - np.log(q)))
         terms = JensenTerms(
-            log_joint, q, np.exp(log_joint - evidence), evidence, bound, evidence - bound
+            log_joint,
+            q,
+            np.exp(log_joint - evidence),
+            evidence,
+            evidence,
+            bound,
+            evidence - bound,
+            evidence - bound,
         )
         fig = plot_jensen(terms)
         assert np.all(np.asarray(fig.data[0].x) > 0)

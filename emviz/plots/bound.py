@@ -241,14 +241,16 @@ def plot_q_and_entropy(history, index: int) -> go.Figure:
 def plot_jensen(terms) -> go.Figure:
     """Jensen for one point: ln E_q[u] ≥ E_q[ln u] with u_z = p(x, z | θ) / q(z).
 
-    ``terms`` is an `emviz.analysis.bound.JensenTerms`. E_q[u] = Σ_z p(x, z) = p(x), so the
-    curve's point above it is ln p(x); the q-weighted average of the ln u_z is the bound.
-    The vertical gap between them is KL(q ‖ p(z | x)).
+    ``terms`` is an `emviz.analysis.bound.JensenTerms`. Above E_q[u] the curve gives
+    ln E_q[u]; the q-weighted average of the ln u_z, E_q[ln u], is the bound; the vertical
+    line between them is the Jensen gap. E_q[u] = p(x) when q covers every state; when q
+    leaves some out (a one-hot q, say), ln p(x) lies further right on the curve and the KL
+    (ln p(x) − E_q[ln u]) is drawn there, beside the Jensen gap.
     """
     used = np.flatnonzero(terms.q > 0)
     log_ratios = terms.log_joint[used] - np.log(terms.q[used])  # exact even where u underflows
     ratios = np.exp(log_ratios)
-    evidence = float(np.exp(terms.log_evidence))
+    mean_ratio, evidence = float(np.exp(terms.log_mean_ratio)), float(np.exp(terms.log_evidence))
     # a collapsed component can make a ratio (or all of them) underflow to 0: keep the axis
     # inside the positive floats
     tiny = np.finfo(float).tiny
@@ -284,33 +286,44 @@ def plot_jensen(terms) -> go.Figure:
             hoverinfo="text",
         )
     )
-    for value, name, symbol, size, colour in (
-        (terms.log_evidence, "ln p(x) = ln E_q[u]", "star", 16, LL_COLOUR),
-        (terms.bound, "E_q[ln u]", "diamond", 13, ELBO_COLOUR),
+    covers = terms.log_evidence - terms.log_mean_ratio <= 1e-12 * max(1.0, abs(terms.log_evidence))
+    mean_name = "ln p(x) = ln E_q[u]" if covers else "ln E_q[u]"
+    for x, value, name, symbol, size, colour in (
+        (mean_ratio, terms.log_mean_ratio, mean_name, "star", 16, LL_COLOUR),
+        (mean_ratio, terms.bound, "E_q[ln u]", "diamond", 13, ELBO_COLOUR),
     ):
-        fig.add_trace(
-            go.Scatter(
-                x=[evidence],
-                y=[value],
-                mode="markers",
-                name=f"{name} = {value:.4f}",
-                marker={"symbol": symbol, "size": size, "color": colour},
-            )
-        )
+        fig.add_trace(_marker(x, value, f"{name} = {value:.4f}", symbol, size, colour))
+    gap_name = "Jensen gap = KL" if covers else "Jensen gap ln E_q[u] − E_q[ln u]"
     fig.add_trace(
-        go.Scatter(
-            x=[evidence, evidence],
-            y=[terms.bound, terms.log_evidence],
-            mode="lines",
-            name=f"gap = KL = {terms.gap:.4g}",
-            line={"color": KL_COLOUR, "width": 4},
+        _gap_line(
+            mean_ratio, terms.bound, terms.log_mean_ratio, f"{gap_name} = {terms.jensen_gap:.4g}"
         )
     )
+    if not covers:
+        fig.add_trace(
+            _marker(
+                evidence,
+                terms.log_evidence,
+                f"ln p(x) = {terms.log_evidence:.4f} (q leaves out part of the posterior)",
+                "star",
+                16,
+                "#555",
+            )
+        )
+        fig.add_trace(
+            _gap_line(
+                evidence,
+                terms.bound,
+                terms.log_evidence,
+                f"KL = ln p(x) − E_q[ln u] = {terms.gap:.4g}",
+                dash="dot",
+            )
+        )
     low = min(terms.bound, float(log_ratios.min()))
     high = float(np.log(right))
     pad = 0.1 * (high - low) if high > low else 1.0
     fig.update_layout(
-        height=380,
+        height=400,
         margin={"l": 60, "r": 10, "t": 40, "b": 40},
         plot_bgcolor="white",
         title={
@@ -322,6 +335,26 @@ def plot_jensen(terms) -> go.Figure:
         legend={"orientation": "h", "y": -0.22, "x": 0, "font": {"size": 11}},
     )
     return fig
+
+
+def _marker(x: float, y: float, name: str, symbol: str, size: int, colour: str) -> go.Scatter:
+    return go.Scatter(
+        x=[x],
+        y=[y],
+        mode="markers",
+        name=name,
+        marker={"symbol": symbol, "size": size, "color": colour},
+    )
+
+
+def _gap_line(x: float, low: float, high: float, name: str, dash: str = "solid") -> go.Scatter:
+    return go.Scatter(
+        x=[x, x],
+        y=[low, high],
+        mode="lines",
+        name=name,
+        line={"color": KL_COLOUR, "width": 4, "dash": dash},
+    )
 
 
 def plot_bound_surface(mu1, mu2, log_likelihood, bound, theta_old, theta_new=None):

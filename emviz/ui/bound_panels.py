@@ -12,6 +12,7 @@ from emviz.analysis.bound import jensen_terms, most_ambiguous_point
 from emviz.analysis.explain import change_phrase, readable
 from emviz.engine import counted
 from emviz.plots.bound import plot_audit, plot_jensen
+from emviz.settings import MAX_COMPONENTS
 from emviz.ui import state
 from emviz.ui.live_chart import live_chart
 
@@ -146,6 +147,17 @@ def _q_names(n_components: int) -> list[str]:
     return [f"jq{k}" for k in range(n_components)]
 
 
+# the (K, point) the q sliders were set for: when either changes they start again at 1/K
+_Q_OWNER = "jq_for"
+
+
+def _restart_q_if_moved(n_components: int, index: int) -> None:
+    if state.get(_Q_OWNER) != (n_components, index):
+        for name in _q_names(MAX_COMPONENTS):
+            state.forget(name)
+        state.put(_Q_OWNER, (n_components, index))
+
+
 def _set_q_to_posterior(posterior: np.ndarray) -> None:
     for name, value in zip(_q_names(len(posterior)), posterior):
         state.put(name, float(value))  # exact, so the two sides meet exactly
@@ -167,6 +179,7 @@ def jensen_panel(history, cursor: int) -> None:
                 **state.bind("jp", bounds=(0, last), fallback=most_ambiguous_point(history)),
             )
         )
+        _restart_q_if_moved(n_components, index)
         posterior = jensen_terms(model, X, params, index, np.ones(n_components)).posterior
         st.button(
             "Set q to the posterior",
@@ -199,13 +212,27 @@ def jensen_panel(history, cursor: int) -> None:
         index=[f"z = {k + 1}" for k in range(n_components)],
     )
     with left:
-        st.markdown(
-            f"ln p(x) = **{terms.log_evidence:.4f}** ≥ Σ q ln(p/q) = **{terms.bound:.4f}**; "
-            f"gap = KL(q ‖ p(z|x)) = **{terms.gap:.4g}**"
-            + (" — equality: q is the posterior." if terms.gap < 1e-9 else ".")
-        )
+        st.markdown(jensen_sentence(terms))
     with right:
         st.table(table.style.format("{:.4f}"))
+
+
+def jensen_sentence(terms) -> str:
+    """Both sides of Jensen for the chosen q, the Jensen gap and the KL, in numbers."""
+    sides = (
+        f"ln p(x) = **{terms.log_evidence:.4f}** ≥ Σ q ln(p/q) = **{terms.bound:.4f}**; "
+        f"gap = KL(q ‖ p(z|x)) = **{readable(terms.gap, 4)}**"
+    )
+    if terms.gap < 1e-9:
+        return sides + " — equality: q is the posterior."
+    if terms.gap - terms.jensen_gap <= 1e-9:
+        return sides + ", all of it Jensen's gap ln E_q[u] − E_q[ln u]."
+    return (
+        sides + f". q leaves out states the posterior weighs, so E_q[u] < p(x): the Jensen gap "
+        f"ln E_q[u] − E_q[ln u] = {terms.log_mean_ratio:.4f} − ({terms.bound:.4f}) = "
+        f"**{readable(terms.jensen_gap, 4)}**; the rest of the KL is the posterior mass q "
+        "leaves out."
+    )
 
 
 def audit_panel(history) -> None:
