@@ -131,17 +131,19 @@ class History:
         """One recorded scalar over all steps, e.g. ``column('log_likelihood')``."""
         return np.array([getattr(step, name) for step in self.steps])
 
-    def posterior(self, index: int):
+    def posterior(self, index: int, X: np.ndarray | None = None):
         """q after step ``index``: uniform at step 0, the E-step's posterior afterwards.
 
         An M-step leaves q unchanged, so it shares the posterior of the E-step before it.
+        ``X`` (default: the run's data) evaluates that q on other points.
         """
         step = self.steps[index]
         if step.phase == "M":
-            return self.posterior(index - 1)
+            return self.posterior(index - 1, X)
+        X = self.X if X is None else X
         if step.phase == "init":
-            return self.model.uniform_posterior(self.X, step.params)
-        return self.model.e_step(self.X, step.params)
+            return self.model.uniform_posterior(X, step.params)
+        return self.model.e_step(X, step.params)
 
     def q_params(self, index: int):
         """The parameters the q after step ``index`` was computed from; None for the uniform q.
@@ -153,17 +155,20 @@ class History:
             return self.steps[index - 1].params
         return None if step.phase == "init" else step.params
 
-    def responsibilities(self, index: int) -> np.ndarray:
-        """q(z_n = k) after step ``index``, shape (n_samples, n_components).
+    def responsibilities(self, index: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """q(z_n = k) after step ``index``, shape (n_samples, n_components), or only the
+        points ``rows`` (an index array), shape (len(rows), n_components).
 
         Kept from the run while the total stays small; otherwise recomputed from the step's
-        parameters, so a long run on many points does not hold an N×K array per step.
+        parameters, so a long run on many points does not hold an N×K array per step (and
+        a figure drawing a sample of the points computes them for that sample only).
         """
         if self.steps[index].phase == "M":
             index -= 1
         if index in self.stored_resp:
-            return self.stored_resp[index].T
-        return self.posterior(index).resp
+            resp = self.stored_resp[index].T
+            return resp if rows is None else resp[rows]
+        return self.posterior(index, None if rows is None else self.X[rows]).resp
 
     # ---- export ----
 

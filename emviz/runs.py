@@ -21,6 +21,7 @@ from emviz.analysis.landscape import critical_points, log_likelihood_grid
 from emviz.analysis.paths import em_path, gradient_ascent_path, newton_path
 from emviz.analysis.rates import em_map_jacobian, em_rate, observed_rate
 from emviz.data import DataError, load_preset, make_two_mean_sample, read_points
+from emviz.data.checks import fit_obstacle, standardise
 from emviz.models import OvershootingMStep, WeightlessEStep
 from emviz.models.two_means import TwoMeanMixture
 from emviz.settings import BoundRun, BreakMode, DataSource, Family, LandscapeSettings, ModelSettings
@@ -34,24 +35,44 @@ SURFACE_RESOLUTION = 120  # grid points per axis of the ℓ(μ1, μ2) surface
 
 
 def load_data(source: DataSource, raw: bytes | None = None) -> np.ndarray:
-    """The data (n_samples, n_features) of ``source``; an upload is parsed from ``raw``."""
+    """The data (n_samples, n_features) of ``source``; an upload is parsed from ``raw`` (and
+    standardised if the source says so)."""
     if source.kind == "preset":
         return load_preset(source.name, n_samples=source.n_samples, seed=source.seed)
     if raw is None:
         raise DataError("That uploaded file is no longer available; please upload it again.")
-    return read_points(raw, columns=list(source.columns))
+    points = read_points(raw, columns=list(source.columns))
+    return standardise(points) if source.standardise else points
 
 
-def fit(X: np.ndarray, settings: ModelSettings) -> tuple[History | None, str]:
+def fit(
+    X: np.ndarray, settings: ModelSettings, names: tuple[str, ...] = ()
+) -> tuple[History | None, str]:
     """One recorded EM run of a Gaussian mixture on (the first two columns of) ``X``:
-    (history, "") or (None, why it could not start)."""
+    (history, "") or (None, why it could not start and what to change). ``names`` name the
+    columns in that message."""
     X = X[:, :SHOWN_FEATURES]
+    obstacle = fit_obstacle(
+        X, settings.n_components, settings.covariance_type, settings.reg_covar, names
+    )
+    if obstacle:  # checked first: k-means on overflowing values can crash the process
+        return None, obstacle
     try:
         model = GaussianMixture(settings.n_components, settings.covariance_type, settings.reg_covar)
         init = model.init_params(X, settings.init, seed=settings.init_seed)
         return run_em(model, X, init, max_iter=settings.max_iter, tol=settings.tol), ""
-    except ValueError as error:
-        return None, str(error)
+    except (ValueError, ArithmeticError, IndexError) as error:  # IndexError: scipy's k-means
+        return None, _start_failure(str(error) or type(error).__name__)
+
+
+def _start_failure(reason: str) -> str:
+    """The fit's own reason, with the fix where a component has no width at the start."""
+    if "positive definite" in reason or "collapsed" in reason:
+        return (
+            f"EM cannot start: {reason.removeprefix('Invalid initial parameters: ')} "
+            "Raise reg_covar above 0, or choose fewer components or another initialisation."
+        )
+    return reason
 
 
 # ---- "Why EM works": any model of the protocol, optionally broken ----

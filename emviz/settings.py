@@ -162,6 +162,10 @@ def _bool(text: str) -> bool:
     return text == "1"
 
 
+def _bool_text(value: bool) -> str:
+    return "1" if value else "0"
+
+
 def _float_text(value: float) -> str:
     return repr(float(value))  # the shortest text that reads back as the same float
 
@@ -180,6 +184,7 @@ FIELDS: dict[str, Field] = {
         Field("data", preset_names()[0], _PRESET[0], _PRESET[1], "data set"),
         Field("n", 500, _int_in(*N_SAMPLES_RANGE), describe="number of points"),
         Field("seed", 0, _int_in(0, SEED_MAX), describe="data seed"),
+        Field("std", False, _bool, _bool_text, "standardise the columns"),
         Field("k", None, _int_in(1, MAX_COMPONENTS), describe="number of components"),
         Field("cov", "full", _COV[0], _COV[1], "covariance type"),
         Field("init", "kmeans++", _INIT[0], _INIT[1], "initialisation"),
@@ -195,7 +200,7 @@ FIELDS: dict[str, Field] = {
         Field("dir", 0, _int_in(0, 100), describe="direction of the slice"),
         Field("dseed", 0, _int_in(0, SEED_MAX), describe="direction seed"),
         Field("jp", None, _int_in(0, 10**6), describe="Jensen point"),
-        Field("bk", False, _bool, lambda v: "1" if v else "0", "break it"),
+        Field("bk", False, _bool, _bool_text, "break it"),
         Field("brk", BreakMode.OVERSHOOT, _BREAK[0], _BREAK[1], "what to break"),
         Field("f", 2.5, _float_in(*FACTOR_RANGE), _float_text, "overshoot factor"),
         # the two-mean mixture (landscape, Why EM works, EM or gradient ascent?)
@@ -210,13 +215,14 @@ FIELDS: dict[str, Field] = {
         Field("m2", -1.0, _float_in(-START_LIMIT, START_LIMIT), _float_text, "start μ₂"),
         Field("lr", 0.3, _one_of(LEARNING_RATES), _float_text, "learning rate of the paths"),
         Field("clr", 3.0, _one_of(COMPARISON_RATES), _float_text, "learning rate compared"),
-        Field("v3d", False, _bool, lambda v: "1" if v else "0", "3-D view"),
+        Field("v3d", False, _bool, _bool_text, "3-D view"),
     )
 }
 
 # Which fields each page shows, in the order a link lists them; the union is what a link
 # from any page carries (see `to_query`).
 DATA_FIELDS = ("data", "n", "seed")
+UPLOAD_FIELDS = ("std",)  # settings of an uploaded file, which cannot travel in a link
 MODEL_FIELDS = ("k", "cov", "init", "iseed", "reg", "tol", "iters")
 LANDSCAPE_FIELDS = ("ln", "lm1", "lm2", "lw", "lv1", "lv2", "lseed")
 START_FIELDS = ("m1", "m2")
@@ -302,14 +308,16 @@ def to_query(values: Mapping[str, Any]) -> dict[str, str]:
     """The URL query of ``values``: only what differs from the defaults, as short text.
 
     An uploaded data set cannot travel in a link: its data fields are left out, so the link
-    opens on the default preset.
+    opens on the default preset; the settings of an upload (`UPLOAD_FIELDS`) never travel.
     """
     query = {}
     upload = value_of("data", values) == UPLOAD
     for name, field in FIELDS.items():
         if name not in values or values[name] is None:
             continue
-        if upload and name in (*DATA_FIELDS, "k", "pt", "jp", "step", "wstep"):
+        if name in UPLOAD_FIELDS or (
+            upload and name in (*DATA_FIELDS, "k", "pt", "jp", "step", "wstep")
+        ):
             continue
         if values[name] != default_of(name, values):
             query[name] = field.text(values[name])
@@ -329,10 +337,12 @@ class DataSource:
     seed: int = 0
     file_id: str | None = None
     columns: tuple[str, ...] = ()
+    standardise: bool = False  # uploads only: each column to mean 0, sd 1
 
     def label(self) -> str:
         if self.kind == "upload":
-            return f"{self.name} — columns {', '.join(self.columns)}"
+            scaled = ", standardised" if self.standardise else ""
+            return f"{self.name} — columns {', '.join(self.columns)}{scaled}"
         size = f", {self.n_samples} points, seed {self.seed}" if self.n_samples else ""
         return f"{self.name}{size}"
 

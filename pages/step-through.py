@@ -4,7 +4,7 @@ import streamlit as st
 
 from emviz.analysis.explain import describe_step
 from emviz.plots.mixture import plot_mixture
-from emviz.ui.cache import animation_json, fit, next_step_figures, step_figures_json
+from emviz.ui.cache import animation_json, next_step_figures, step_figures_json
 from emviz.ui.live_chart import live_chart
 from emviz.ui.navigation import enter_through_app
 from emviz.ui.panels import (
@@ -16,7 +16,7 @@ from emviz.ui.panels import (
     phase_pointer,
     point_inspector,
 )
-from emviz.ui.pickers import data_picker, model_picker
+from emviz.ui.pickers import pick_and_fit
 from emviz.ui.stepper import stepper_controls
 
 enter_through_app()
@@ -27,15 +27,14 @@ st.caption(
     "Gaussians (ellipses at 1σ and 2σ, × at each mean). Step, scrub, or play the whole run."
 )
 
-source, X = data_picker()
-settings = model_picker()
-history, error = fit(source, settings)
+source, settings, history, error = pick_and_fit()
 
 
 def _apply_chart_click(click) -> None:
-    """A click on a data point in the chart picks it for the inspector."""
-    if click and click.get("curve") == 0:
-        inspect_point(click["point"])
+    """A click on a data point in the chart picks it for the inspector (by its row number,
+    which the points carry: a large data set is drawn as a sample)."""
+    if click and click.get("curve") == 0 and click.get("customdata") is not None:
+        inspect_point(click["customdata"])
 
 
 if history is None:

@@ -28,7 +28,7 @@ from emviz.ui.bound_panels import (
 from emviz.ui.cache import bound_history, bound_slice_of, two_mean_bound_surfaces
 from emviz.ui.live_chart import live_chart
 from emviz.ui.navigation import enter_through_app
-from emviz.ui.pickers import data_picker, model_picker, start_inputs
+from emviz.ui.pickers import pick_and_fit, start_inputs
 from emviz.ui.stepper import stepper_controls
 
 enter_through_app()
@@ -45,8 +45,7 @@ family = st.sidebar.radio(
     "Model", families, format_func=lambda f: f.label, **state.bind("fam", options=families)
 )
 if family is Family.GAUSSIAN:
-    source, _ = data_picker()
-    model_picker()
+    source = pick_and_fit().source
 else:
     source = None
     st.sidebar.caption(

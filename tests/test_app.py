@@ -130,9 +130,10 @@ def test_every_preset_draws_its_data(preset):
     figure = _figure(at)
     X = load_preset(preset, n_samples=500, seed=0)
     if X.shape[1] == 1:
-        histogram = figure["data"][0]
-        assert histogram["type"] == "histogram"
-        np.testing.assert_allclose(np.sort(_decode(histogram["x"])), np.sort(X[:, 0]))
+        histogram, rug = figure["data"][0], figure["data"][-1]
+        density, _ = np.histogram(X[:, 0], bins=len(_decode(histogram["x"])), density=True)
+        np.testing.assert_allclose(_decode(histogram["y"]), density)
+        np.testing.assert_allclose(_decode(rug["x"]), X[:, 0])
     else:
         points = figure["data"][0]
         np.testing.assert_allclose(_decode(points["x"]), X[:, 0])

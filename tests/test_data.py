@@ -22,6 +22,7 @@ from emviz.data import (
     read_points,
 )
 from emviz.data import reader as reader_module
+from emviz.data.checks import fit_obstacle, standardise
 
 GOOD_CSV = "x,y\n1.0,2.0\n3.5,-4\n5e-1,6\n"
 GOOD_POINTS = np.array([[1.0, 2.0], [3.5, -4.0], [0.5, 6.0]])
@@ -161,9 +162,56 @@ def test_non_numeric_cell_in_a_chosen_text_column():
         read_points(b"name,x\nann,1\nbob,2\n", columns=["name", "x"])
 
 
-def test_decimal_comma_gets_a_hint():
-    with pytest.raises(DataError, match=r'"1,5" on row 2\. Use a dot'):
-        read_points(b"x;y\n1,5;2\n3;4\n")
+def test_decimal_comma_in_a_comma_separated_file_says_what_to_change():
+    # "1,5" between comma separators could be 1.5 or 15: the reader says how to make it clear.
+    expected = r'decimal commas \("1,5" on row 2\), .* semicolons ";" .* with a dot'
+    with pytest.raises(DataError, match=expected):
+        read_points(b'x,y\n"1,5",2\n3,4\n')
+    with pytest.raises(DataError, match=expected):  # no column of numbers at all
+        read_columns(b'x,y\n"1,5","2,25"\n"3,0","4,5"\n')
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x;y\n1,5;2,25\n2,5;-3,75\n",  # European Excel: semicolons, decimal commas
+        "1,5;2,25\n2,5;-3,75\n",  # the same without a header
+        "x\ty\n1,5\t2,25\n2,5\t-3,75\n",  # tab-separated
+        "x;y\n1,5;2,25\n2.5;-3,75\n",  # a dot here and there is still read
+    ],
+)
+def test_decimal_commas_are_read_where_commas_do_not_separate_columns(text):
+    np.testing.assert_array_equal(read_points(text.encode()), [[1.5, 2.25], [2.5, -3.75]])
+
+
+def test_decimal_commas_in_a_text_column_are_not_numbers():
+    assert read_columns(b"name;x\n1,5 kg;1,5\nb;2\n") == ["x"]
+
+
+@pytest.mark.parametrize(
+    "first_line, delimiter",
+    [("sep=;", ";"), ("sep=,", ","), ("sep=\t", "\t"), ("sep=\\t", "\t"), ('"sep=;"', ";")],
+)
+def test_excel_separator_line_chooses_the_delimiter(first_line, delimiter):
+    text = f"{first_line}\nx{delimiter}y\n1{delimiter}2\n3{delimiter}4\n"
+    assert read_columns(text.encode()) == ["x", "y"]
+    np.testing.assert_array_equal(read_points(text.encode()), [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_separator_line_keeps_row_numbers_of_the_file():
+    with pytest.raises(DataError, match='"oops" on row 4'):
+        read_points(b"sep=;\r\nx;y\r\n1;2\r\n3;oops\r\n")
+
+
+def test_separator_line_with_decimal_commas():
+    np.testing.assert_array_equal(
+        read_points(b"sep=;\nx;y\n1,5;2\n3;4,25\n"), [[1.5, 2], [3, 4.25]]
+    )
+
+
+def test_unusable_separator_line_says_what_to_change():
+    with pytest.raises(DataError, match=r'"sep=a" names a column separator .* sep=, or sep=;'):
+        read_points(b"sep=a\nx,y\n1,2\n3,4\n")
 
 
 def test_nan_value_says_where():
@@ -288,7 +336,7 @@ def test_unexpected_errors_become_data_errors(monkeypatch):
     def explode(text):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(reader_module, "_sniff_delimiter", explode)
+    monkeypatch.setattr(reader_module, "_dialect", explode)
     with pytest.raises(DataError, match="Could not read this file as CSV: boom"):
         read_columns(GOOD_CSV.encode())
 
@@ -382,6 +430,35 @@ def test_written_tables_read_back_exactly(rows, delimiter, with_header):
 )
 def test_tables_with_bad_cells_give_points_or_data_error(rows):
     _check_read_result(("x;y\n" + "\n".join(";".join(row) for row in rows)).encode())
+
+
+@FUZZ
+@given(st.text(alphabet=CSV_ALPHABET, max_size=200))
+def test_fast_path_reads_exactly_what_the_careful_path_reads(text):
+    # Files of numbers only skip the per-cell parsing; the result must not depend on that.
+    def careful(source):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(reader_module, "_numbers_only", lambda *args: None)
+            return _outcome(source)
+
+    assert _outcome(text.encode()) == careful(text.encode())
+
+
+def _outcome(source):
+    try:
+        return ("points", read_points(source).tolist(), read_columns(source))
+    except DataError as error:
+        return ("error", str(error))
+
+
+def test_a_large_numeric_file_is_read_in_one_vectorised_pass():
+    # 200 000 rows of two columns (~4 MB): numpy's parser, not a Python loop per cell.
+    rng = np.random.default_rng(0)
+    expected = np.round(rng.normal(size=(200_000, 2)) * 10, 6)
+    text = "x,y\n" + "\n".join(f"{a:.6f},{b:.6f}" for a, b in expected)
+    table = reader_module._parse_table(text, reader_module.DEFAULT_MAX_ROWS)
+    assert table.values is not None and not table.rows
+    np.testing.assert_array_equal(read_points(text.encode()), expected)
 
 
 # --------------------------------------------------------------------------- Old Faithful
@@ -579,3 +656,87 @@ def test_unknown_preset():
         load_preset("Nope")
     with pytest.raises(ValueError, match="Unknown preset"):
         preset_is_generated("Nope")
+
+
+# --------------------------------------------------------------------------- data EM cannot fit
+
+
+def _obstacle(text: str, k: int, **options) -> str | None:
+    points = read_points(text.encode())
+    return fit_obstacle(points, k, names=read_columns(text.encode()), **options)
+
+
+CONSTANT_COLUMN = "x,y\n1,5\n2,5\n4,5\n7,5\n"
+TRIANGLE_REPEATED = "x,y\n" + "0,0\n1,0\n0,1\n" * 4  # 3 distinct points in 12 rows
+HUGE = "x,y\n" + "".join(f"{i}e300,{(7 * i) % 5}e300\n" for i in range(1, 30))
+TINY = "x,y\n" + "".join(f"{i}e-300,{(7 * i) % 5}e-300\n" for i in range(1, 30))
+TWO_ROWS = "x,y\n1,2\n3,5\n"
+
+
+def test_constant_column_is_named_with_its_value_and_the_fix():
+    message = _obstacle(CONSTANT_COLUMN, 2)
+    assert message.startswith('Column "y" has the same value (5) in every row')
+    assert "Drop that column" in message and "reg_covar" in message
+
+
+def test_a_constant_column_is_no_obstacle_with_reg_covar_or_spherical_covariances():
+    assert _obstacle(CONSTANT_COLUMN, 2, reg_covar=1e-6) is None
+    assert _obstacle(CONSTANT_COLUMN, 2, covariance_type="spherical") is None
+
+
+def test_fewer_distinct_points_than_components_counts_them():
+    message = _obstacle(TRIANGLE_REPEATED, 4)
+    assert message == (
+        "This data has only 3 distinct points (the other 9 rows repeat them), too few for "
+        "K = 4 components. Choose K ≤ 3."
+    )
+    assert _obstacle(TRIANGLE_REPEATED, 3) is None
+
+
+def test_fewer_points_than_components():
+    assert _obstacle(TWO_ROWS, 3) == (
+        "K = 3 components need at least 3 points, but this data has only 2. "
+        "Choose K ≤ 2, or add more rows."
+    )
+
+
+def test_two_points_lie_on_a_line_for_a_full_covariance():
+    message = _obstacle(TWO_ROWS, 1)
+    assert message.startswith("All the points lie on one straight line")
+    assert _obstacle(TWO_ROWS, 1, covariance_type="diag") is None
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [(HUGE, "span about 3e+301, so large that"), (TINY, "span only about 3e-299, so small")],
+)
+def test_extreme_values_ask_for_standardising(text, words):
+    message = _obstacle(text, 2, reg_covar=1e-6)  # reg_covar cannot help here
+    assert f'The values of column "x" {words}' in message
+    assert 'Tick "Standardise columns"' in message
+
+
+def test_columns_on_very_different_scales_ask_for_standardising():
+    points = np.column_stack([np.arange(10.0) * 1e10, np.arange(10.0) % 2])
+    message = fit_obstacle(points, 2, names=["big", "small"])
+    assert message.startswith('Column "big" spreads about 9e+10 times wider than column "small"')
+    assert fit_obstacle(points * [1e-5, 1.0], 2) is None  # 1e5 apart: EM copes
+
+
+@pytest.mark.parametrize("text", [HUGE, TINY, GOOD_CSV])
+def test_standardise_gives_mean_0_and_sd_1_without_changing_its_input(text):
+    points = read_points(text.encode())
+    before = points.copy()
+    scaled = standardise(points)
+    np.testing.assert_array_equal(points, before)
+    np.testing.assert_allclose(scaled.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(scaled.std(axis=0), 1.0, rtol=1e-12)
+    if text == GOOD_CSV:  # the textbook formula, where it does not overflow
+        textbook = (points - points.mean(axis=0)) / points.std(axis=0)
+        np.testing.assert_allclose(scaled, textbook, rtol=1e-12)
+    assert fit_obstacle(scaled, 2) is None
+
+
+def test_standardise_leaves_a_constant_column_at_zero():
+    scaled = standardise([[1.0, 5.0], [3.0, 5.0]])
+    np.testing.assert_allclose(scaled, [[-1.0, 0.0], [1.0, 0.0]], rtol=1e-15)

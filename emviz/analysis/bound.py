@@ -202,10 +202,28 @@ def slice_directions(history) -> list[str]:
     return [M_STEP_DIRECTION, *free_directions(history.model, params), RANDOM_DIRECTION]
 
 
+SLICE_POINTS = (41, 161)  # fewest and most values of t along a slice …
+SLICE_BUDGET = 4_000_000  # … fewer on large data: (values of t) × n_samples stays about this
+
+
+def slice_resolution(n_samples: int) -> int:
+    """How many values of t a slice evaluates: 161 up to ~25 000 points, then fewer (each
+    costs an E-step over all the data), never under 41 (the curves stay smooth)."""
+    low, high = SLICE_POINTS
+    return int(np.clip(SLICE_BUDGET // max(n_samples, 1), low, high))
+
+
 def bound_slice(
-    history, cursor: int, direction: str = M_STEP_DIRECTION, *, n_ts: int = 161, seed: int = 0
+    history,
+    cursor: int,
+    direction: str = M_STEP_DIRECTION,
+    *,
+    n_ts: int | None = None,
+    seed: int = 0,
 ) -> BoundSlice | None:
     """Bishop's Fig. 9.14 for the iteration shown at ``cursor``, or None if there is none.
+
+    ``n_ts`` values of t (default: `slice_resolution` of the data's size).
 
     Along the M-step's move t runs over [−0.6, 1.8] and the next bound (q at θ_new) is drawn
     too; t runs over [−1.5, 1.5] along the others, which are scaled so that t = 1 is as far
@@ -218,6 +236,7 @@ def bound_slice(
         return None
     e_index, m_index = iteration
     model, X = history.model, history.X
+    n_ts = slice_resolution(len(X)) if n_ts is None else n_ts
     old, new = history[e_index].params, history[m_index].params
     origin = parameter_vector(old)
     move = parameter_vector(new) - origin

@@ -16,6 +16,7 @@ import itertools
 import math
 import os
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,8 @@ _SHOWN_NAMES = 10  # column names listed in messages
 # Spellings of "no value here" that spreadsheets and R/pandas exports commonly write.
 _MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-", "--"})
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+# Excel's first line naming the separator, e.g. "sep=;" (tab written as a tab or as \t).
+_SEPARATOR_LINE = re.compile(r'"?sep=(\\t|[^\r\n])"?[ \t]*(?=\r|\n|$)', re.IGNORECASE)
 # File signatures of things students upload by mistake instead of a CSV.
 _BINARY_SIGNATURES = {
     b"\x89PNG": "a PNG image",
@@ -142,8 +145,23 @@ def _is_missing(cell: str) -> bool:
     return cell.strip().lower() in _MISSING_MARKERS
 
 
-def _is_text(cell: str) -> bool:
-    return not _is_missing(cell) and _parse_float(cell) is None
+@dataclass(frozen=True)
+class _Dialect:
+    """How the file writes its cells: the column separator and the decimal mark."""
+
+    delimiter: str
+    decimal_comma: bool = False  # "1,5" means 1.5 (only when columns are not comma-separated)
+
+    def number(self, cell: str) -> float | None:
+        """The cell as a float (NaN and inf included), or None if it is not a number."""
+        return _parse_float(cell.replace(",", ".") if self.decimal_comma else cell)
+
+    def is_text(self, cell: str) -> bool:
+        return not _is_missing(cell) and self.number(cell) is None
+
+    @property
+    def delimiter_name(self) -> str:
+        return _DELIMITER_NAMES.get(self.delimiter, f'"{self.delimiter}"')
 
 
 def _show(cell: str) -> str:
@@ -151,10 +169,10 @@ def _show(cell: str) -> str:
     return cell if len(cell) <= _SHOWN_CELL_CHARS else cell[: _SHOWN_CELL_CHARS - 3] + "..."
 
 
-def _bad_cell_message(column: str, cell: str, row: int) -> str:
+def _bad_cell_message(column: str, cell: str, row: int, dialect: _Dialect) -> str:
     where = f'Column "{column}"'
     fix = "Fill it in or delete that row."
-    value = _parse_float(cell)
+    value = dialect.number(cell)
     if not cell.strip():
         return f"{where} has an empty cell on row {row}: missing values are not allowed. {fix}"
     if value is not None and math.isnan(value):
@@ -166,8 +184,19 @@ def _bad_cell_message(column: str, cell: str, row: int) -> str:
             f'{where} has a missing value "{_show(cell)}" on row {row}: '
             f"missing values are not allowed. {fix}"
         )
-    hint = ' Use a dot "." as the decimal separator.' if _DECIMAL_COMMA.fullmatch(cell) else ""
-    return f'{where} has a non-numeric value "{_show(cell)}" on row {row}.{hint}'
+    if _DECIMAL_COMMA.fullmatch(cell.strip()):
+        return _decimal_comma_message(cell, row)
+    return f'{where} has a non-numeric value "{_show(cell)}" on row {row}.'
+
+
+def _decimal_comma_message(cell: str, row: int) -> str:
+    # Reached only when commas also separate the columns: "1,5" could then be 1.5 or 15 (a
+    # thousands separator), so the reader does not guess.
+    return (
+        f'Your file seems to use decimal commas ("{_show(cell)}" on row {row}), but commas '
+        'also separate its columns. Save it with semicolons ";" between the columns, or '
+        "write the decimals with a dot (1.5, not 1,5)."
+    )
 
 
 def _quoted_list(names: Iterable[str]) -> str:
@@ -181,12 +210,23 @@ def _quoted_list(names: Iterable[str]) -> str:
 
 @dataclass
 class _Table:
-    """The file's cells as strings: ``rows[i][j]`` is in column ``names[j]``."""
+    """The file's data rows: ``rows[i][j]`` (a string) is in column ``names[j]``.
+
+    A file of numbers only is read in one vectorised pass into ``values`` (every column, as
+    floats) and keeps no strings; any other file keeps its cells as strings, parsed column by
+    column on demand (see `_column_floats`) so messages can quote the cell at fault.
+    """
 
     names: list[str]
-    rows: list[list[str]]
-    line_numbers: list[int]  # file line on which each row ends, for messages
+    dialect: _Dialect
+    rows: list[list[str]] = field(default_factory=list)
+    line_numbers: list[int] = field(default_factory=list)  # file line ending each row
     parsed: dict[int, list[float | None]] = field(default_factory=dict)  # see _column_floats
+    values: np.ndarray | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.values) if self.values is not None else len(self.rows)
 
 
 def _csv_rows(text: str, delimiter: str):
@@ -197,21 +237,53 @@ def _csv_rows(text: str, delimiter: str):
             yield reader.line_num, cells
 
 
+def _sniffed_rows(text: str, delimiter: str) -> list[list[str]]:
+    try:
+        return [cells for _, cells in itertools.islice(_csv_rows(text, delimiter), _SNIFF_ROWS)]
+    except csv.Error:
+        return []
+
+
 def _delimiter_score(text: str, delimiter: str) -> tuple[bool, bool, float]:
     # Prefer a delimiter that splits rows at all, then one giving every row the same width,
     # then one giving more numeric cells (the first row is left out: it may be a header).
-    try:
-        rows = [cells for _, cells in itertools.islice(_csv_rows(text, delimiter), _SNIFF_ROWS)]
-    except csv.Error:
-        return (False, False, 0.0)
+    rows = _sniffed_rows(text, delimiter)
     widths = {len(cells) for cells in rows}
     cells = [cell for row in (rows[1:] or rows) for cell in row]
-    numeric = sum(_parse_float(cell) is not None for cell in cells) / max(len(cells), 1)
+    dialect = _Dialect(delimiter, decimal_comma=delimiter != ",")  # "1,5" counts as a number
+    numeric = sum(dialect.number(cell) is not None for cell in cells) / max(len(cells), 1)
     return (max(widths, default=0) > 1, len(widths) == 1, numeric)
 
 
-def _sniff_delimiter(text: str) -> str:
-    return max(_DELIMITERS, key=lambda delimiter: _delimiter_score(text, delimiter))
+def _uses_decimal_comma(text: str, delimiter: str) -> bool:
+    """Whether the numbers are written like "1,5": only where commas do not separate columns."""
+    if delimiter == ",":
+        return False
+    rows = _sniffed_rows(text, delimiter)
+    return any(_DECIMAL_COMMA.fullmatch(cell.strip()) for row in rows for cell in row)
+
+
+def _separator_line(text: str) -> tuple[str, str | None]:
+    """(text, delimiter) where Excel's first line "sep=;" names the delimiter; that line is
+    blanked (not removed) so row numbers in messages still match the file."""
+    match = _SEPARATOR_LINE.match(text)
+    if match is None:
+        return text, None
+    delimiter = "\t" if match.group(1).lower() == "\\t" else match.group(1)
+    if delimiter.isalnum() or delimiter in "\"' ":
+        raise DataError(
+            f'The first line "{_show(match.group(0))}" names a column separator this app cannot '
+            "use. Change it to sep=, or sep=; (or delete that line)."
+        )
+    return text[match.end() :], delimiter
+
+
+def _dialect(text: str) -> tuple[str, _Dialect]:
+    """The text to read (without a "sep=" line) and how its cells are written."""
+    text, delimiter = _separator_line(text)
+    if delimiter is None:
+        delimiter = max(_DELIMITERS, key=lambda candidate: _delimiter_score(text, candidate))
+    return text, _Dialect(delimiter, _uses_decimal_comma(text, delimiter))
 
 
 def _column_names(header: list[str]) -> list[str]:
@@ -227,29 +299,38 @@ def _column_names(header: list[str]) -> list[str]:
     return names
 
 
+def _too_many_rows(max_rows: int) -> DataError:
+    return DataError(
+        f"This file has more than {max_rows:,} data rows, the most this app accepts. "
+        "Use a random sample of the rows instead."
+    )
+
+
 def _parse_table(text: str, max_rows: int) -> _Table:
-    delimiter = _sniff_delimiter(text)
-    rows = _csv_rows(text, delimiter)
+    text, dialect = _dialect(text)
+    rows = _csv_rows(text, dialect.delimiter)
     first_line, first = next(rows, (0, None))
     if first is None:
         raise DataError("The file is empty: it has no rows at all.")
     # A first row with any text in it is a header; an all-numeric first row is data.
-    has_header = any(_is_text(cell) for cell in first)
-    if has_header:
-        table = _Table(_column_names(first), [], [])
-    else:
-        names = [f"column {position}" for position in range(1, len(first) + 1)]
-        table = _Table(names, [first], [first_line])
+    has_header = any(dialect.is_text(cell) for cell in first)
+    names = (
+        _column_names(first)
+        if has_header
+        else [f"column {position}" for position in range(1, len(first) + 1)]
+    )
+    values = _numbers_only(text, dialect, first_line if has_header else 0, len(names), max_rows)
+    if values is not None:
+        return _Table(names, dialect, values=values)
+    table = _Table(names, dialect)
+    if not has_header:
+        table.rows.append(first)
+        table.line_numbers.append(first_line)
     for line, cells in rows:
         if len(cells) != len(table.names):
-            raise DataError(
-                _ragged_message(line, len(cells), len(table.names), has_header, delimiter)
-            )
+            raise DataError(_ragged_message(line, len(cells), len(names), has_header, dialect))
         if len(table.rows) == max_rows:
-            raise DataError(
-                f"This file has more than {max_rows:,} data rows, the most this app accepts. "
-                "Use a random sample of the rows instead."
-            )
+            raise _too_many_rows(max_rows)
         table.rows.append(cells)
         table.line_numbers.append(line)
     if not table.rows:
@@ -259,12 +340,42 @@ def _parse_table(text: str, max_rows: int) -> _Table:
     return table
 
 
-def _ragged_message(line: int, width: int, expected: int, has_header: bool, delimiter: str) -> str:
+def _numbers_only(
+    text: str, dialect: _Dialect, skip_lines: int, width: int, max_rows: int
+) -> np.ndarray | None:
+    """Every data row as floats, read in one vectorised pass (numpy's C parser), or None
+    when some row needs the careful reading that can say what is wrong with it: a text or
+    missing cell, NaN or inf, a row of another width."""
+    if dialect.decimal_comma:
+        text = text.replace(",", ".")  # safe here: a comma never separates these columns
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy warns when there are no data rows
+            values = np.loadtxt(
+                io.StringIO(text, newline=None),
+                dtype=np.float64,
+                delimiter=dialect.delimiter,
+                comments=None,
+                quotechar='"',
+                skiprows=skip_lines,
+                max_rows=max_rows + 1,
+                ndmin=2,
+            )
+    except ValueError:
+        return None
+    if len(values) > max_rows:
+        raise _too_many_rows(max_rows)
+    if len(values) == 0 or values.shape[1] != width or not np.isfinite(values).all():
+        return None
+    return values
+
+
+def _ragged_message(line: int, width: int, expected: int, has_header: bool, dialect) -> str:
     reference = "the header row has" if has_header else "the first row has"
     return (
         f"Row {line} has {width} value{'s' if width != 1 else ''} but {reference} {expected}. "
         f"Every row needs the same number of values: look for a missing or extra "
-        f"{_DELIMITER_NAMES[delimiter]} on row {line}."
+        f"{dialect.delimiter_name} on row {line}."
     )
 
 
@@ -272,7 +383,7 @@ def _column_floats(table: _Table, index: int) -> list[float | None]:
     # Parsed once and cached: choosing the numeric columns and building the array both
     # need every cell's value, and parsing dominates the time for large files.
     if index not in table.parsed:
-        table.parsed[index] = [_parse_float(row[index]) for row in table.rows]
+        table.parsed[index] = [table.dialect.number(row[index]) for row in table.rows]
     return table.parsed[index]
 
 
@@ -280,6 +391,8 @@ def _is_numeric_column(table: _Table, index: int) -> bool:
     # Numeric if it has numbers and at least as many numbers as text (missing cells, NaN
     # included, don't vote): a number column with a typo is then offered -- and the typo
     # reported by row -- rather than silently dropped, while a column of names is left out.
+    if table.values is not None:
+        return True
     values = _column_floats(table, index)
     numbers = sum(1 for value in values if value is not None and not math.isnan(value))
     texts = sum(
@@ -291,11 +404,23 @@ def _is_numeric_column(table: _Table, index: int) -> bool:
 def _numeric_columns(table: _Table) -> list[str]:
     numeric = [name for j, name in enumerate(table.names) if _is_numeric_column(table, j)]
     if not numeric:
+        decimal = _first_decimal_comma(table)
+        if decimal is not None:
+            raise DataError(_decimal_comma_message(*decimal))
         raise DataError(
             f"No column of this file contains numbers (columns: {_quoted_list(table.names)}). "
             "EM needs numeric columns, such as measurements."
         )
     return numeric
+
+
+def _first_decimal_comma(table: _Table) -> tuple[str, int] | None:
+    """(cell, row) of the first cell written like "1,5", if any."""
+    for row, line in zip(table.rows, table.line_numbers):
+        for cell in row:
+            if _DECIMAL_COMMA.fullmatch(cell.strip()):
+                return cell, line
+    return None
 
 
 def _chosen_indices(table: _Table, columns) -> list[int]:
@@ -325,13 +450,16 @@ def _chosen_indices(table: _Table, columns) -> list[int]:
 def _to_array(table: _Table, indices: list[int]) -> np.ndarray:
     # Convert whole columns first (fast); only if something is wrong, find the first bad cell
     # in reading order so the message points at the top-most problem.
+    if table.values is not None:  # all finite numbers, checked as they were read
+        return np.ascontiguousarray(table.values[:, indices])
     columns = [_column_floats(table, j) for j in indices]
     points = np.array(columns, dtype=np.float64).T  # None becomes NaN
     bad = np.argwhere(~np.isfinite(points))
     if bad.size:
         i, k = bad[0]
         j = indices[k]
-        raise DataError(_bad_cell_message(table.names[j], table.rows[i][j], table.line_numbers[i]))
+        cell, line = table.rows[i][j], table.line_numbers[i]
+        raise DataError(_bad_cell_message(table.names[j], cell, line, table.dialect))
     return np.ascontiguousarray(points)
 
 
@@ -401,9 +529,10 @@ def read_columns(source, max_rows: int = DEFAULT_MAX_ROWS) -> list[str]:
 def read_points(source, columns=None, max_rows: int = DEFAULT_MAX_ROWS) -> np.ndarray:
     """Read points from a CSV file, checking that EM can use them.
 
-    The delimiter (comma, semicolon or tab) is detected. The first row is a header if any
-    of its cells is text; otherwise it is data and the columns are named ``"column 1"``,
-    ``"column 2"``, ... Blank lines are skipped.
+    The delimiter (comma, semicolon or tab) is detected, or taken from Excel's first line
+    ``sep=;``. Where commas do not separate the columns, decimal commas (``1,5``) are read.
+    The first row is a header if any of its cells is text; otherwise it is data and the
+    columns are named ``"column 1"``, ``"column 2"``, ... Blank lines are skipped.
 
     Parameters
     ----------
@@ -430,7 +559,7 @@ def read_points(source, columns=None, max_rows: int = DEFAULT_MAX_ROWS) -> np.nd
     """
     table = _parse_table(_read_source(source), _check_max_rows(max_rows))
     indices = _chosen_indices(table, columns)
-    if len(table.rows) < 2:
+    if table.n_rows < 2:
         raise DataError(
             "EM needs at least 2 points, but this file has only 1 data row. Add more rows."
         )

@@ -12,7 +12,13 @@ from scipy.stats import norm
 
 from emviz.plots.palette import component_colour, mixed_colours
 
-WEBGL_THRESHOLD = 3000  # above this many points the scatter uses WebGL
+# Above this many points a figure draws a seeded random sample of them (EM still uses all):
+# an SVG scatter stays quick to restyle, what is sent to the browser stays bounded, and the
+# ellipses, means and labels stay above the points (WebGL traces would draw over them).
+MAX_DRAWN_POINTS = 3000
+# Play's frames carry one colour per drawn point; their total is capped (~10 bytes each:
+# 50 frames at 3 000 points, all of a 150-step run at 1 000).
+ANIMATION_POINT_FRAMES = 150_000
 _ELLIPSE_RADII = (1.0, 2.0)  # Mahalanobis radii drawn: 1σ and 2σ
 _N_ELLIPSE_POINTS = 73
 
@@ -32,6 +38,30 @@ _scatter = _trace(go.Scatter)
 def step_label(history, index: int) -> str:
     step = history[index]
     return {"init": "initial state", "E": "E-step", "M": "M-step"}[step.phase]
+
+
+def drawn_points(n_samples: int, max_points: int = MAX_DRAWN_POINTS) -> np.ndarray:
+    """Indices of the points a figure draws: all of them, or a random sample of ``max_points``
+    (seeded, sorted), the same at every step so that frames and clicks agree."""
+    if n_samples <= max_points:
+        return np.arange(n_samples)
+    rng = np.random.default_rng(0)
+    return np.sort(rng.choice(n_samples, max_points, replace=False))
+
+
+def sample_note(n_samples: int, n_drawn: int) -> str:
+    """What a figure drawing a sample says about it ('' when it draws every point)."""
+    if n_drawn >= n_samples:
+        return ""
+    return f"{n_drawn:,} of {n_samples:,} points drawn (a random sample) · EM uses all"
+
+
+def _title(text: str, history, size: int = 15) -> dict:
+    note = sample_note(len(history.X), len(drawn_points(len(history.X))))
+    title = {"text": text, "font": {"size": size}}
+    if note:
+        title["subtitle"] = {"text": note, "font": {"size": 12, "color": "#555"}}
+    return title
 
 
 def step_title(history, index: int) -> str:
@@ -60,33 +90,40 @@ def _axis_ranges(X: np.ndarray, pad: float = 0.12) -> list[list[float]]:
 # ---- 2-D ----
 
 
-def _traces_2d(
-    history, index: int, selected: int | None, webgl: bool | None = None
-) -> list[go.BaseTraceType]:
+def _point_colours(history, index: int, drawn: np.ndarray) -> np.ndarray:
+    """The drawn points' colours, as an array: plotly deep-copies a list item by item
+    (~30 ms for 3 000 strings per figure), an array at once."""
+    rows = None if len(drawn) == len(history.X) else drawn
+    return np.array(mixed_colours(history.responsibilities(index, rows)))
+
+
+def _points_2d(history, index: int, drawn: np.ndarray) -> go.Scatter:
+    """The drawn points coloured by responsibility; customdata is each point's number."""
+    X = history.X[drawn]
+    return _scatter(
+        x=X[:, 0],
+        y=X[:, 1],
+        mode="markers",
+        marker={
+            "color": _point_colours(history, index, drawn),
+            "size": 6 if len(drawn) <= 1000 else 4,
+            "line": {"width": 0},
+        },
+        name="data (colour = responsibilities)",
+        customdata=drawn.astype(np.int32),  # half the bytes of int64 on every step
+        hovertemplate="point %{customdata}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
+    )
+
+
+def _traces_2d(history, index: int, selected: int | None) -> list[go.BaseTraceType]:
     """Points, then per component its 1σ and 2σ ellipses, then all means, then the selection.
 
     The order and number of traces are the same at every step, so animation frames can
-    replace them one for one.
+    replace them one for one; every trace is SVG, so later traces draw above the points.
     """
     X = history.X
     params = history[index].params
-    webgl = len(X) > WEBGL_THRESHOLD if webgl is None else webgl
-    scatter = _trace(go.Scattergl if webgl else go.Scatter)
-    traces = [
-        scatter(
-            x=X[:, 0],
-            y=X[:, 1],
-            mode="markers",
-            marker={
-                "color": mixed_colours(history.responsibilities(index)),
-                "size": 6,
-                "line": {"width": 0},
-            },
-            name="data (colour = responsibilities)",
-            customdata=np.arange(len(X)),
-            hovertemplate="point %{customdata}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
-        )
-    ]
+    traces = [_points_2d(history, index, drawn_points(len(X)))]
     for k in range(params.n_components):
         # both rings in one trace (a None breaks the line): fewer traces redraw faster
         rings = [ellipse_xy(params.means[k], params.covariances[k], r) for r in _ELLIPSE_RADII]
@@ -145,15 +182,19 @@ def _traces_2d(
     return traces
 
 
+_GRID = {"showgrid": True, "gridcolor": "#eee"}
+
+
 def _layout_2d(history, title: str) -> dict:
     x_range, y_range = _axis_ranges(history.X)
     return {
-        "title": {"text": title, "font": {"size": 15}},
-        "xaxis": {"range": x_range, "title": "x₁", "zeroline": False},
+        "title": _title(title, history),
+        "xaxis": {"range": x_range, "title": "x₁", "zeroline": False, **_GRID},
         "yaxis": {
             "range": y_range,
             "title": "x₂",
             "zeroline": False,
+            **_GRID,
             "scaleanchor": "x",
             "scaleratio": 1,
         },
@@ -165,15 +206,17 @@ def _layout_2d(history, title: str) -> dict:
     }
 
 
-def plot_mixture_2d(
-    history, index: int, *, selected: int | None = None, webgl: bool | None = None
-) -> go.Figure:
-    """The data coloured by responsibilities, with 1σ/2σ ellipses and means, at one step."""
-    fig = go.Figure(_traces_2d(history, index, selected, webgl), _validate=False)
-    fig.update_layout(_layout_2d(history, step_title(history, index)))
-    fig.update_xaxes(showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(showgrid=True, gridcolor="#eee")
-    return fig
+def plot_mixture_2d(history, index: int, *, selected: int | None = None) -> go.Figure:
+    """The data coloured by responsibilities, with 1σ/2σ ellipses and means, at one step.
+
+    Above `MAX_DRAWN_POINTS` points a seeded random sample is drawn, and the title says so.
+    """
+    # one constructor call: update_layout and update_axes cost more than the traces
+    return go.Figure(
+        _traces_2d(history, index, selected),
+        _layout_2d(history, step_title(history, index)),
+        _validate=False,
+    )
 
 
 # ---- 1-D ----
@@ -246,16 +289,17 @@ def _traces_1d(history, index: int) -> list[tuple[go.BaseTraceType, int]]:
                 2,
             )
         )
+    drawn = drawn_points(len(history.X))
     traces.append(
         (
             _scatter(
-                x=history.X[:, 0],
-                y=np.zeros(len(history.X)),
+                x=history.X[drawn, 0],
+                y=np.zeros(len(drawn)),
                 mode="markers",
                 marker={
                     "symbol": "line-ns-open",
                     "size": 12,
-                    "color": mixed_colours(history.responsibilities(index)),
+                    "color": _point_colours(history, index, drawn),
                 },
                 name="data (colour = responsibilities)",
                 hoverinfo="x",
@@ -272,32 +316,35 @@ def _on_row(trace, row: int):
     return trace
 
 
+def _histogram(x: np.ndarray) -> go.Bar:
+    """A density histogram of every point, binned here: the browser gets the bars, not N
+    values (so its size does not grow with N)."""
+    density, edges = np.histogram(x, bins=min(60, max(10, len(x) // 10)), density=True)
+    return _trace(go.Bar)(
+        x=(edges[:-1] + edges[1:]) / 2,
+        y=density,
+        width=np.diff(edges),
+        marker={"color": "#d9d9d9", "line": {"width": 0}},
+        name="data (histogram)",
+        hovertemplate="x %{x:.3f}<br>density %{y:.4f}<extra></extra>",
+    )
+
+
 def plot_mixture_1d(history, index: int) -> go.Figure:
     """Histogram, weighted component densities, the mixture, and responsibilities as a strip."""
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.05
     )
-    fig.add_trace(
-        _trace(go.Histogram)(
-            x=history.X[:, 0],
-            histnorm="probability density",
-            marker={"color": "#d9d9d9"},
-            name="data (histogram)",
-            nbinsx=min(60, max(10, len(history.X) // 10)),
-        ),
-        row=1,
-        col=1,
-    )
+    fig.add_trace(_histogram(history.X[:, 0]), row=1, col=1)
     for trace, _ in _traces_1d(history, index):
         fig.add_trace(trace)  # each trace names its own axes (see _on_row)
     ((low, high),) = _axis_ranges(history.X[:, :1])
     fig.update_layout(
-        title={"text": step_title(history, index), "font": {"size": 15}},
+        title=_title(step_title(history, index), history),
         height=560,
         margin={"l": 50, "r": 10, "t": 50, "b": 40},
         plot_bgcolor="white",
         legend={"orientation": "h", "y": -0.12, "x": 0},
-        bargap=0.02,
     )
     fig.update_xaxes(range=[low, high], showgrid=True, gridcolor="#eee")
     fig.update_xaxes(title="x", row=2, col=1)
@@ -306,114 +353,130 @@ def plot_mixture_1d(history, index: int) -> go.Figure:
     return fig
 
 
-def plot_mixture(
-    history, index: int, *, selected: int | None = None, webgl: bool | None = None
-) -> go.Figure:
+def plot_mixture(history, index: int, *, selected: int | None = None) -> go.Figure:
     """The step view for the data's dimension (1-D or 2-D; higher dimensions show x₁, x₂)."""
     if history.X.shape[1] == 1:
         return plot_mixture_1d(history, index)
-    return plot_mixture_2d(history, index, selected=selected, webgl=webgl)
+    return plot_mixture_2d(history, index, selected=selected)
 
 
 # ---- animation ----
 
 
 def animation_steps(history, max_frames: int = 200) -> list[int]:
-    """Step indices used as frames: all of them, or evenly thinned (always first and last)."""
+    """Step indices used as frames: all of them, or evenly thinned (always first and last).
+
+    Fewer when many points are drawn: the frames' total size stays under
+    `ANIMATION_POINT_FRAMES` point colours whatever the data's size.
+    """
+    n_drawn = len(drawn_points(len(history.X)))
+    max_frames = max(2, min(max_frames, ANIMATION_POINT_FRAMES // n_drawn))
     n_steps = len(history)
     if n_steps <= max_frames:
         return list(range(n_steps))
     return sorted(set(np.linspace(0, n_steps - 1, max_frames).round().astype(int).tolist()))
 
 
-def make_em_animation(history, *, max_frames: int = 200, frame_ms: int = 30) -> go.Figure:
-    """The whole recorded run as Plotly animation frames, with Play/Pause and a step slider.
+PLAY_SECONDS = 6.0  # "▶ Play" shows a whole run in about this long …
+PLAY_FRAME_MS = (30, 400)  # … within these frame durations; "▶▶ Fast" uses the shortest
 
-    Playback runs entirely in the browser: no server round trip per frame. 2-D frames restyle
-    the existing SVG traces (``redraw: False``, ~15–20 frames/s at 1 000 points; a full
-    redraw per frame manages ~7); the slider's label names the step shown.
-    """
-    indices = animation_steps(history, max_frames)
-    fig = plot_mixture(history, 0)
-    fig.update_layout(title={"text": "The whole run — the slider shows the step"})
-    # SVG traces can be restyled in place; WebGL and stacked-area traces need a redraw
-    redraw = history.X.shape[1] == 1 or len(history.X) > WEBGL_THRESHOLD
-    frames = []
-    for index in indices:
-        if history.X.shape[1] == 1:
-            data = [trace for trace, _ in _traces_1d(history, index)]
-            traces = list(range(1, 1 + len(data)))  # trace 0 is the (fixed) histogram
-        else:
-            data = _traces_2d(history, index, None)
-            traces = list(range(len(data)))
-        frames.append(
-            go.Frame(
-                data=data,
-                traces=traces,
-                name=str(index),
-                _validate=False,
-            )
+
+def play_frame_ms(n_frames: int) -> int:
+    """The frame duration of "▶ Play": a short run is not over in a blink, a long one does
+    not drag (each frame 30–400 ms)."""
+    low, high = PLAY_FRAME_MS
+    return int(np.clip(1000 * PLAY_SECONDS / max(n_frames - 1, 1), low, high))
+
+
+def _frame(history, index: int) -> go.Frame:
+    """One animation frame: a 1-D frame replaces every trace but the histogram (trace 0); a
+    2-D frame only recolours the points (their positions never change) and replaces the
+    ellipses and means."""
+    if history.X.shape[1] == 1:
+        data = [trace for trace, _ in _traces_1d(history, index)]
+        return go.Frame(
+            data=data, traces=list(range(1, 1 + len(data))), name=str(index), _validate=False
         )
-    _attach_frames(fig, frames)
-    play_args = {
+    points, *rest = _traces_2d(history, index, None)
+    data = [{"marker": {"color": points.marker.color}}, *rest]
+    return go.Frame(data=data, traces=list(range(len(data))), name=str(index), _validate=False)
+
+
+def _animate_args(frame_ms: int, redraw: bool) -> dict:
+    return {
         "frame": {"duration": frame_ms, "redraw": redraw},
         "transition": {"duration": 0},
         "fromcurrent": True,
         "mode": "immediate",
     }
-    pause_args = {
-        "frame": {"duration": 0, "redraw": False},
-        "mode": "immediate",
-        "transition": {"duration": 0},
-    }
+
+
+def make_em_animation(history, *, max_frames: int = 200) -> go.Figure:
+    """The whole recorded run as Plotly animation frames, with Play, Fast, Pause and a slider.
+
+    Playback runs entirely in the browser: no server round trip per frame. 2-D frames restyle
+    the existing SVG traces (``redraw: False``, ~15–20 frames/s at 1 000 points; a full
+    redraw per frame manages ~7); the slider's label names the step shown. The title says
+    when the frames skip steps or the points are a sample.
+    """
+    indices = animation_steps(history, max_frames)
+    fig = plot_mixture(history, 0)
+    title = "The whole run — the slider shows the step"
+    if len(indices) < len(history):
+        title += f" ({len(indices)} of its {len(history)} steps)"
+    fig.update_layout(title=_title(title, history))
+    redraw = history.X.shape[1] == 1  # stacked areas need a redraw; SVG points restyle in place
+    _attach_frames(fig, [_frame(history, index) for index in indices])
+    pause_args = {k: v for k, v in _animate_args(0, False).items() if k != "fromcurrent"}
+    buttons = [
+        ("▶ Play", [None, _animate_args(play_frame_ms(len(indices)), redraw)]),
+        ("▶▶ Fast", [None, _animate_args(PLAY_FRAME_MS[0], redraw)]),
+        ("❚❚ Pause", [[None], pause_args]),
+    ]
     fig.update_layout(
         updatemenus=[
             {
                 "type": "buttons",
                 "direction": "left",
                 "x": 0.0,
-                "y": -0.08,
+                "y": -0.12,  # below the x axis's title
                 "xanchor": "left",
                 "yanchor": "top",
-                "pad": {"t": 0, "r": 10},
+                "pad": {"t": 0, "r": 6},
                 "showactive": False,
                 "buttons": [
-                    {"label": "▶ Play", "method": "animate", "args": [None, play_args]},
-                    {"label": "❚❚ Pause", "method": "animate", "args": [[None], pause_args]},
+                    {"label": label, "method": "animate", "args": args} for label, args in buttons
                 ],
             }
         ],
-        sliders=[
-            {
-                "active": 0,
-                "x": 0.2,
-                "len": 0.8,
-                "y": -0.05,
-                "yanchor": "top",
-                "currentvalue": {"prefix": "Step ", "font": {"size": 13}},
-                "pad": {"t": 10},
-                "steps": [
-                    {
-                        "label": f"{i} {history[i].phase}" if i else "0 start",
-                        "method": "animate",
-                        "args": [
-                            [str(i)],
-                            {
-                                "frame": {"duration": 0, "redraw": redraw},
-                                "mode": "immediate",
-                                "transition": {"duration": 0},
-                            },
-                        ],
-                    }
-                    for i in indices
-                ],
-            }
-        ],
+        sliders=[_step_slider(history, indices, redraw)],
         showlegend=False,  # the legend's redraw costs ~30 ms a frame; π labels sit at the means
-        height=620,
-        margin={"b": 120},
+        height=660,
+        margin={"b": 175},
     )
     return fig
+
+
+def _step_slider(history, indices: list[int], redraw: bool) -> dict:
+    """The slider under the buttons, full width; the shown step is named at its right end so
+    the buttons never cover it, even on a phone."""
+    return {
+        "active": 0,
+        "x": 0.0,
+        "len": 1.0,
+        "y": -0.2,
+        "yanchor": "top",
+        "currentvalue": {"prefix": "Step ", "font": {"size": 13}, "xanchor": "right"},
+        "pad": {"t": 10},
+        "steps": [
+            {
+                "label": f"{i} {history[i].phase}" if i else "0 start",
+                "method": "animate",
+                "args": [[str(i)], {**_animate_args(0, redraw), "fromcurrent": False}],
+            }
+            for i in indices
+        ],
+    }
 
 
 def _attach_frames(fig: go.Figure, frames: list[go.Frame]) -> None:

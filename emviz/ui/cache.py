@@ -39,17 +39,11 @@ def upload_columns(file_id: str, _raw: bytes) -> list[str]:
     return read_columns(_raw)
 
 
-def _data(source: DataSource) -> np.ndarray:
-    kept = state.kept_upload()
-    raw = kept[2] if kept is not None and source.kind == "upload" else None
-    return load_data(source, raw)
-
-
 @st.cache_resource(max_entries=16, ttl=TTL, show_spinner="Running EM…")
 def fit(source: DataSource, settings: ModelSettings) -> tuple[History | None, str]:
     """One recorded EM run per (data, model settings, initialisation): (history, error)."""
     try:
-        return runs.fit(_data(source), settings)
+        return runs.fit(load_data(source, state.upload_bytes(source)), settings, source.columns)
     except DataError as error:
         return None, str(error)
 

@@ -6,12 +6,15 @@ holds on every page that shows it.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import NamedTuple
+
 import streamlit as st
 
+from emviz import History
 from emviz.data import PRESETS, DataError, preset_names
 from emviz.settings import (
     COVARIANCE_TYPES,
+    DEFAULT_SOURCE,
     INIT_CHOICES,
     LANDSCAPE_MEAN_RANGE,
     LANDSCAPE_N_RANGE,
@@ -33,13 +36,49 @@ from emviz.settings import (
     preset_source,
 )
 from emviz.ui import state
-from emviz.ui.cache import load_data, upload_columns
+from emviz.ui.cache import fit, load_data, upload_columns
 
 INIT_LABELS = {name: label for label, name in INIT_CHOICES.values()}
 
 
-def data_picker() -> tuple[DataSource, np.ndarray]:
-    """Sidebar data controls. Returns (source, X) — the last good data if the new choice fails."""
+class FittedChoice(NamedTuple):
+    """The data and model the page shows, and EM's run on them (None, with the reason, when
+    not even the previous data can be fitted)."""
+
+    source: DataSource
+    settings: ModelSettings
+    history: History | None
+    error: str
+
+
+def pick_and_fit() -> FittedChoice:
+    """The sidebar's data and model pickers, and EM's run on the chosen data.
+
+    When the chosen data cannot be read or fitted, the page says why (with the fix) and shows
+    the run of the last data EM did run on, saying so. Only data EM ran on becomes that
+    fallback: data that merely reads is not enough.
+    """
+    choice = data_picker()
+    settings = model_picker()
+    history, error = fit(choice, settings) if choice is not None else (None, "")
+    if history is not None:
+        state.keep_good_data(choice)
+        return FittedChoice(choice, settings, history, "")
+    fallback = state.last_good_data(DEFAULT_SOURCE)
+    if fallback == choice:
+        return FittedChoice(choice, settings, None, error)
+    previous, previous_error = fit(fallback, settings)
+    if previous is None:
+        return FittedChoice(fallback, settings, None, error or previous_error)
+    if error:  # a choice that cannot be read has said why in the sidebar already
+        st.error(error)
+    st.caption(f"Still showing the previous data: {fallback.label()}.")
+    return FittedChoice(fallback, settings, previous, "")
+
+
+def data_picker() -> DataSource | None:
+    """Sidebar data controls: the chosen data, or None when there is none yet or it cannot
+    be read (the reason is shown under the controls)."""
     sidebar = st.sidebar
     sidebar.header("Data")
     choices = [*preset_names(), UPLOAD]
@@ -53,20 +92,11 @@ def data_picker() -> tuple[DataSource, np.ndarray]:
         source, raw = _upload_source(sidebar)
     if source is not None:
         try:
-            X = load_data(source, raw)
+            load_data(source, raw)  # read here, so a file's problem shows next to its controls
         except DataError as error:
             sidebar.error(str(error))
-        else:
-            state.keep_good_data(source)
-            return source, X
-    fallback = state.last_good_data(preset_source({}))
-    sidebar.caption(f"Still showing the previous data: {fallback.label()}.")
-    return fallback, load_data(fallback, _kept_raw(fallback))
-
-
-def _kept_raw(source: DataSource) -> bytes | None:
-    kept = state.kept_upload()
-    return kept[2] if kept is not None and source.kind == "upload" else None
+            return None
+    return source
 
 
 def _suggest_components() -> None:
@@ -118,7 +148,16 @@ def _upload_source(sidebar) -> tuple[DataSource | None, bytes | None]:
     if not picked:
         sidebar.warning("Pick one or two columns.")
         return None, None
-    return DataSource("upload", name, file_id=file_id, columns=tuple(picked)), raw
+    standardise = sidebar.checkbox(
+        "Standardise columns",
+        help="Subtract each column's mean and divide by its standard deviation: for "
+        "values far too large or small for EM, or columns on very different scales.",
+        **state.bind("std"),
+    )
+    source = DataSource(
+        "upload", name, file_id=file_id, columns=tuple(picked), standardise=standardise
+    )
+    return source, raw
 
 
 def model_picker() -> ModelSettings:

@@ -26,7 +26,7 @@ STORE = "emviz_settings"  # field name -> value
 NOTICE = "emviz_link_notice"  # what a link asked for and did not get, until the next change
 CURSOR_RUNS = "emviz_cursor_runs"  # cursor field -> the run its step belongs to
 UPLOAD_FILE = "emviz_upload"  # (name, file id, raw bytes) of the uploaded CSV
-LAST_GOOD = "emviz_last_good_data"  # the last data source that loaded, to fall back on
+LAST_GOOD = "emviz_last_good_data"  # (source, upload bytes) EM last ran on, to fall back on
 
 
 def open_link() -> None:
@@ -141,12 +141,30 @@ def kept_upload() -> tuple[str, str, bytes] | None:
 
 
 def keep_good_data(source) -> None:
-    st.session_state[LAST_GOOD] = source
+    """Remember ``source`` as the last data EM ran on, to fall back on when a later choice
+    cannot be fitted; an upload's bytes are kept with it, as a newer upload replaces the
+    kept file."""
+    st.session_state[LAST_GOOD] = (source, upload_bytes(source))
 
 
 def last_good_data(default):
-    """The last data source that loaded (``default`` before any did)."""
-    return st.session_state.get(LAST_GOOD, default)
+    """The last data source EM ran on (``default`` before any)."""
+    kept = st.session_state.get(LAST_GOOD)
+    return default if kept is None else kept[0]
+
+
+def upload_bytes(source) -> bytes | None:
+    """The bytes of the uploaded file ``source`` reads (None for a preset, or a file gone):
+    the kept upload or, for an older file, the last data EM ran on."""
+    if source is None or source.kind != "upload":
+        return None
+    kept = kept_upload()
+    if kept is not None and kept[1] == source.file_id:
+        return kept[2]
+    good_source, good_raw = st.session_state.get(LAST_GOOD, (None, None))
+    if good_source is not None and good_source.file_id == source.file_id:
+        return good_raw
+    return None
 
 
 def view_query() -> dict[str, str]:

@@ -229,10 +229,17 @@ def test_csv_upload_good_and_bad(page, server, tmp_path):
     screenshot(page, "step-through-good-upload")
 
 
-def test_clicking_a_point_opens_it_in_the_inspector(page, server):
-    open_step_page(page, server)
+@pytest.mark.parametrize("query", ["", "?data=blobs&n=5000"], ids=["default", "5000-points"])
+def test_clicking_a_point_opens_it_in_the_inspector(page, server, query):
+    """Also with more points than a chart draws: the 3 000 drawn are a sample, said so in the
+    chart, drawn in SVG under the ellipses, and a click still names the point's own row."""
+    open_step_page(page, server, query)
     press(page, "Full iteration", 2)
-    # the point's pixel position from Plotly's own axes (the points may be drawn with WebGL)
+    if query:
+        assert _main_chart_points(page) == 3000
+        assert "3,000 of 5,000 points drawn" in page.inner_text(MAIN_CHART)
+        assert page.locator(f"{MAIN_CHART} .gl-canvas").count() == 0  # no WebGL layer
+    # the point's pixel position from Plotly's own axes
     inner = page.evaluate(
         f"""() => {{ const gd = window.__emviz.graph('{MAIN_CHART}');
                    const t = gd._fullData[0], L = gd._fullLayout;
@@ -249,12 +256,15 @@ def test_clicking_a_point_opens_it_in_the_inspector(page, server):
         "() => document.querySelector('.st-key-pt input')?.value !== '0'", timeout=15_000
     )
     picked = int(number.input_value())
-    # Plotly picks the point under the cursor: point 7, or one drawn on the same spot
+    # Plotly picks the point under the cursor: drawn point 7, or one drawn on the same spot;
+    # the inspector shows its row in the data (customdata), whatever sample is drawn
     xy = page.evaluate(
-        f"(i) => {{ const t = window.__emviz.graph('{MAIN_CHART}')._fullData[0];"
-        " return [[t.x[i], t.y[i]], [t.x[7], t.y[7]]]; }",
+        f"(row) => {{ const t = window.__emviz.graph('{MAIN_CHART}')._fullData[0];"
+        " const i = Array.from(t.customdata).indexOf(row);"
+        " return i < 0 ? null : [[t.x[i], t.y[i]], [t.x[7], t.y[7]]]; }",
         picked,
     )
+    assert xy is not None, f"the inspector shows point {picked}, which is not drawn"
     assert xy[0] == pytest.approx(xy[1], abs=0.15), f"clicked point 7, inspector shows {picked}"
     assert f"Point {picked} at" in page.inner_text("body")
     assert_no_exception(page)

@@ -55,9 +55,7 @@ PLOTLY_FULL_URL = _static_url(
     Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
     f"plotly-{plotly.__version__}.min.js",
 )
-PLOTLY_URL = _static_url(
-    _HERE / "plotly-cartesian-4.1.1.min.js", "plotly-cartesian-4.1.1.min.js"
-)
+PLOTLY_URL = _static_url(_HERE / "plotly-cartesian-4.1.1.min.js", "plotly-cartesian-4.1.1.min.js")
 
 _live_chart = st.components.v2.component(
     "emviz_live_chart", js=(_HERE / "live_chart.js").read_text(), isolate_styles=False
@@ -74,8 +72,9 @@ def live_chart(
     moves: Mapping[str, int] | None = None,
 ) -> None:
     """Show ``figure``; ``on_click(click)`` gets each click on it as
-    {'curve', 'point', 'x', 'y', 'click'} (a click on trace 0 wins when several traces lie under
-    the cursor; ``click`` counts clicks).
+    {'curve', 'point', 'customdata', 'x', 'y', 'click'} (a click on trace 0 wins when several
+    traces lie under the cursor; ``point`` is the index within the trace, ``customdata`` the
+    point's own (e.g. its row when a figure draws a sample); ``click`` counts clicks).
 
     ``step`` is written on the chart element (``data-step``) so tests can tell which step it
     shows. The figure travels as Plotly JSON, base64 arrays included; it may be given as that

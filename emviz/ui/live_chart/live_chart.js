@@ -101,6 +101,7 @@ function listenForPointClicks(chart) {
       const own = chart.__emviz;
       own.clicks += 1;
       own.setTriggerValue("click", { curve: point.curveNumber, point: point.pointIndex,
+                                     customdata: point.customdata ?? null,
                                      x: point.x, y: point.y, click: own.clicks });
     }
   });
