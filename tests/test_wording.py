@@ -164,3 +164,11 @@ def test_small_numbers_are_typeset_as_powers_of_ten():
     assert readable(1.4e-7, 2, latex=True) == r"1.4 \times 10^{-7}"
     assert readable(1.4e-7, 2) == "1.4 × 10⁻⁷"
     assert readable(18010.4) == "18010" and readable(0.0288) == "0.0288"
+
+
+def test_the_step_views_caption_names_what_each_dimension_draws():
+    from emviz.analysis.explain import step_view_caption
+
+    assert "ellipses" not in step_view_caption(1) and "density curve" in step_view_caption(1)
+    assert "ellipses at 1σ and 2σ, × at each mean" in step_view_caption(2)
+    assert "first two of the 3 coordinates" in step_view_caption(3)

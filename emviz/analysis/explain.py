@@ -83,6 +83,21 @@ def change_phrase(change: float) -> str:
     return f"{'rose' if change > 0 else 'fell'} by {readable(abs(change))}"
 
 
+def step_view_caption(n_features: int) -> str:
+    """What the step view draws for data of ``n_features`` dimensions, in one caption."""
+    if n_features == 1:
+        moves = (
+            "each M-step moves the Gaussians (one weighted density curve per component over "
+            "the histogram, and their sum, the mixture)"
+        )
+        colours = "the responsibilities (the stacked bands q(z | x) below, and each point's colour)"
+    else:
+        where = "" if n_features == 2 else f" in the first two of the {n_features} coordinates"
+        moves = f"each M-step moves the Gaussians (ellipses at 1σ and 2σ{where}, × at each mean)"
+        colours = "the responsibilities (colours)"
+    return f"Each E-step recomputes {colours}; {moves}. Step, scrub, or play the whole run."
+
+
 def describe_step(history, index: int) -> str:
     """One sentence, in numbers, on what this half-step did."""
     step = history[index]
