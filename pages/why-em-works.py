@@ -109,7 +109,7 @@ else:
             )
         )
         live_chart(plot_bound_slice(bound_slice), key="slice_chart")
-        slice_summary(bound_slice)
+        slice_summary(bound_slice, history.model.inexact_m_step)
         if run.family is Family.TWO_MEANS:
             mu1, mu2, log_likelihood, bound, old, new = two_mean_bound_surfaces(run, cursor)
             live_chart(

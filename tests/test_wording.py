@@ -172,3 +172,13 @@ def test_the_step_views_caption_names_what_each_dimension_draws():
     assert "ellipses" not in step_view_caption(1) and "density curve" in step_view_caption(1)
     assert "ellipses at 1σ and 2σ, × at each mean" in step_view_caption(2)
     assert "first two of the 3 coordinates" in step_view_caption(3)
+
+
+def test_bishops_slice_names_reg_covar_where_the_m_step_misses_the_maximum(regularised):
+    from emviz.analysis.bound import bound_slice
+    from emviz.ui.bound_panels import slice_facts
+
+    fallen = next(row for row in monotonicity_audit(regularised) if not row.bound_raised)
+    facts = slice_facts(bound_slice(regularised, fallen.m_step), REG_CAUSE)
+    assert f"this M-step did not maximise the bound ({REG_CAUSE})" in facts
+    assert "e-" not in facts  # small gaps as powers of ten, not 2.3e-13

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from emviz.analysis.explain import readable
 from emviz.plots.palette import component_colour
 
 LL_COLOUR = "#222222"
@@ -144,7 +145,7 @@ def plot_decomposition(history, index: int) -> go.Figure:
                 "xref": "x",
                 "yref": "y",
                 "text": f"step {step}: ELBO {elbo[step]:.1f}<br>(below the axis), "
-                f"KL {kl[step]:.4g}",
+                f"KL {readable(kl[step], 4)}",
                 "showarrow": True,
                 "arrowhead": 2,
                 "ax": 40,
@@ -473,7 +474,7 @@ def plot_audit(rows) -> go.Figure:
         "margin": {"l": 70, "r": 10, "t": 40, "b": 40},
         "plot_bgcolor": "white",
         "title": {"text": "ln p(X | θ) after each iteration", "font": {"size": 14}},
-        "xaxis": {"title": {"text": "iteration"}, **_GRID},
+        "xaxis": {"title": {"text": "iteration"}, "dtick": 1 if len(rows) <= 12 else None, **_GRID},
         "yaxis": {
             "title": {"text": "nats"},
             "range": _padded(values[1:] if len(values) > 2 else values),

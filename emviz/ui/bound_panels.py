@@ -94,44 +94,49 @@ def _m_step_sentence(history, cursor: int) -> str:
     )
 
 
-def slice_summary(bound_slice) -> None:
-    """Bishop 9.14's three facts, read off the computed slice."""
+def slice_summary(bound_slice, inexact_m_step: str | None = None) -> None:
+    """Bishop 9.14's three facts, read off the computed slice. ``inexact_m_step`` is the
+    model's reason why its M-step is not the exact maximiser of Q (None when it is)."""
+    st.markdown(slice_facts(bound_slice, inexact_m_step))
+
+
+def slice_facts(bound_slice, inexact_m_step: str | None = None) -> str:
+    """The facts of `slice_summary` as Markdown."""
     s = bound_slice
     zero = int(np.flatnonzero(s.ts == 0.0)[0])
     gap = s.log_likelihood - s.bound
     best = int(np.nanargmax(s.bound))
     spacing = float(np.max(np.diff(s.ts)))
     if np.nanmax(s.bound) - np.nanmin(s.bound) <= 1e-9 * abs(s.ll_at_old):
-        st.markdown(
+        return (
             "The bound is flat along this slice: the M-step did not move θ (EM sits at a fixed "
             "point), so θ_new = θ_old and there is nothing to climb."
         )
-        return
+    why = f" ({inexact_m_step})" if inexact_m_step else ""
     if s.t_new is None:
         where = "."
     elif abs(s.ts[best] - s.t_new) <= spacing:
         where = " — θ_new, the M-step's answer."
     else:
-        where = (
-            f", not at θ_new (t = {s.t_new:g}): this M-step did not maximise the bound, and the"
-            " bound at θ_new is lower than at θ_old."
+        where = f", not at θ_new (t = {s.t_new:g}): this M-step did not maximise the bound{why}" + (
+            ", and the bound at θ_new is lower than at θ_old."
             if s.bound[s.ts == s.t_new][0] < s.bound[s.ts == 0.0][0]
-            else f", not at θ_new (t = {s.t_new:g}): this M-step did not maximise the bound."
+            else "."
         )
     facts = [
         (
-            f"At t = 0 (θ_old) the bound touches: ℓ − L = {gap[zero]:.2g}."
+            f"At t = 0 (θ_old) the bound touches: ℓ − L = {readable(gap[zero], 2)}."
             if gap[zero] <= 1e-9 * abs(s.ll_at_old)
-            else f"At t = 0 (θ_old) the bound does **not** touch: ℓ − L = KL = {gap[zero]:.4g}, "
-            "because q is not the posterior at θ_old (a broken E-step)."
+            else "At t = 0 (θ_old) the bound does **not** touch: ℓ − L = KL = "
+            f"{readable(gap[zero], 4)}, because q is not the posterior at θ_old (a broken E-step)."
         ),
-        f"Everywhere on the slice L ≤ ℓ: the smallest gap is {np.nanmin(gap):.2g}, the largest "
-        f"{np.nanmax(gap):.4g}.",
+        f"Everywhere on the slice L ≤ ℓ: the smallest gap is {readable(np.nanmin(gap), 2)}, the "
+        f"largest {readable(np.nanmax(gap), 4)}.",
         f"The bound is highest at t = {s.ts[best]:.3f}{where}",
     ]
     if np.isnan(s.bound).any():
         facts.append("Gaps in the curves: parameters there are invalid (e.g. a negative variance).")
-    st.markdown("\n".join(f"- {fact}" for fact in facts))
+    return "\n".join(f"- {fact}" for fact in facts)
 
 
 def q_entropy_numbers(history, cursor: int) -> None:
