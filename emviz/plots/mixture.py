@@ -567,8 +567,8 @@ def plot_log_likelihood_trace(history, index: int | None = None) -> go.Figure:
     decimals = max(0, -int(np.floor(np.log10(tick))))
     fig.update_layout(
         title={"text": "Log-likelihood per half-step", "font": {"size": 14}},
-        xaxis={
-            "title": "half-step",
+        xaxis={  # no axis title: the chart's title names the half-steps, and a narrow
+            # column's legend (below the axis) would run into it
             "showgrid": True,
             "gridcolor": "#eee",
             "dtick": 1 if len(history) <= 12 else None,  # whole half-steps, never "0.5"
