@@ -49,7 +49,8 @@ def run_em(model, X, init, *, max_iter: int = 100, tol: float = 1e-6, seed: int 
     recorder = _Recorder(model, data)
     evaluated = model.e_step(data, params)
     recorder.record(0, "init", params, model.uniform_posterior(data, params), evaluated)
-    stop_reason, message = "max_iter", f"Stopped after the maximum of {max_iter} iterations."
+    stop_reason = "max_iter"
+    message = f"Stopped after the maximum of {counted(max_iter, 'iteration')}."
     for iteration in range(1, int(max_iter) + 1):
         q = evaluated
         recorder.record(iteration, "E", params, q, evaluated)
@@ -68,8 +69,8 @@ def run_em(model, X, init, *, max_iter: int = 100, tol: float = 1e-6, seed: int 
         if _has_converged(recorder.steps, tol, data.X.shape[0]):
             stop_reason = "converged"
             message = (
-                f"Converged after {iteration} iterations: the log-likelihood per point changed "
-                f"by less than tol = {tol:g}."
+                f"Converged after {counted(iteration, 'iteration')}: the log-likelihood per "
+                f"point changed by less than tol = {tol:g}."
             )
             break
     return History(
@@ -80,7 +81,7 @@ def run_em(model, X, init, *, max_iter: int = 100, tol: float = 1e-6, seed: int 
         message=message,
         tol=float(tol),
         max_iter=int(max_iter),
-        drops=tuple(_find_drops(recorder.steps)),
+        drops=tuple(_find_drops(recorder.steps, model.inexact_m_step)),
         stored_resp=recorder.stored_resp,
     )
 
@@ -141,12 +142,20 @@ def _has_converged(steps: list[Step], tol: float, n_samples: int) -> bool:
     return abs(change) / n_samples < tol
 
 
-def _find_drops(steps: list[Step]) -> list[Drop]:
+def counted(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless the count is one: "1 iteration", "3 iterations"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _find_drops(steps: list[Step], inexact_m_step: str | None = None) -> list[Drop]:
     """Every M-step after which log p(X|θ) is lower than before that iteration, with its cause.
 
     EM's guarantee (ℓ_new ≥ ELBO_after_M ≥ ELBO_after_E = ℓ_old) names the suspects: an M-step
-    that lowered the bound, or an E-step that did not close the gap.
+    that lowered the bound, or an E-step that did not close the gap. ``inexact_m_step`` is the
+    model's own reason why its M-step is not the exact maximiser of Q (see
+    `emviz.models.protocol`): when given, it is the cause named for a lowered bound.
     """
+    lowered = "the M-step lowered the lower bound: " + (inexact_m_step or "it did not maximise Q")
     drops = []
     for m_step in (s for s in steps if s.phase == "M"):
         e_step = steps[m_step.index - 1]
@@ -155,7 +164,7 @@ def _find_drops(steps: list[Step]) -> list[Drop]:
         if fall <= DROP_RTOL * abs(before):
             continue
         if m_step.elbo < e_step.elbo - DROP_RTOL * abs(before):
-            cause = "the M-step lowered the lower bound: it did not maximise Q"
+            cause = lowered
         elif e_step.kl > DROP_RTOL * abs(before):
             cause = "the E-step left a gap: q was not the exact posterior"
         else:

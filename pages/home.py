@@ -19,8 +19,10 @@ It repeats two half-steps:
   likelihood: each component's weight, mean and covariance become averages of the points
   weighted by their responsibility for it.
 
-The log-likelihood $\ln p(X \mid \theta)$ **never decreases**: it splits into a lower bound
-(the ELBO) plus a KL gap; the E-step closes the gap, the M-step raises the bound.
+When both half-steps are exact, the log-likelihood $\ln p(X \mid \theta)$ **never
+decreases**: it splits into a lower bound (the ELBO) plus a KL gap; the E-step closes the gap,
+the M-step raises the bound. The promise needs both: with `reg_covar` > 0 the M-step adds a
+small ε to every variance, is no longer the exact maximiser, and ℓ can fall a little.
 emviz records every half-step of a real run so you can watch this happen.
 """
 )
@@ -35,7 +37,8 @@ st.markdown(
 page_link("pages/why-em-works.py", label="**Why EM works**", icon=":material/functions:")
 st.markdown(
     "ln p(X|θ) = ELBO + KL for every half-step of your run; Bishop's Fig. 9.14 drawn live; Q and "
-    "the entropy; Jensen's inequality for one point; and an audit that catches a broken M-step."
+    "the entropy; Jensen's inequality for one point; and an audit that names the link that gave "
+    "way when ℓ falls."
 )
 page_link("pages/landscape.py", label="**Likelihood landscape**", icon=":material/landscape:")
 st.markdown(

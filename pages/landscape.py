@@ -3,7 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from emviz.analysis.landscape import GRADIENT_RTOL, N_STARTS, critical_point_table
+from emviz.analysis.landscape import (
+    GRADIENT_RTOL,
+    N_STARTS,
+    critical_point_table,
+    describe_surface,
+)
 from emviz.analysis.paths import path_summary
 from emviz.plots.landscape import plot_gradient_norms, plot_landscape, plot_landscape_3d
 from emviz.settings import LEARNING_RATES, start_from
@@ -18,16 +23,13 @@ enter_through_app()
 NUDGE = 1e-3
 
 st.title("Likelihood landscape")
-st.markdown(
-    "Data from **w₁·N(μ₁, v₁) + w₂·N(μ₂, v₂)** with the weights and variances known: only the "
-    "two means are unknown, so ℓ(μ₁, μ₂) is a surface you can see. Swapping the labels "
-    "(μ₁ ↔ μ₂) gives a second, lower mode — the components are not interchangeable because "
-    "their weights and variances differ — and between the modes lies a **saddle**."
-)
-
 settings = landscape_data_picker()
 mu1, mu2, grid = landscape_surface(settings)
 points = landscape_critical_points(settings)
+st.markdown(
+    "Data from **w₁·N(μ₁, v₁) + w₂·N(μ₂, v₂)** with the weights and variances known: only the "
+    "two means are unknown, so ℓ(μ₁, μ₂) is a surface you can see. " + describe_surface(points)
+)
 saddles = [p for p in points if p.kind == "saddle"]
 
 

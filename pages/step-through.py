@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from emviz.analysis.explain import describe_step
+from emviz.analysis.explain import describe_step, step_view_caption
 from emviz.plots.mixture import plot_mixture
 from emviz.ui.cache import animation_json, next_step_figures, step_figures_json
 from emviz.ui.live_chart import live_chart
@@ -22,10 +22,6 @@ from emviz.ui.stepper import stepper_controls
 enter_through_app()
 
 st.title("Step through EM")
-st.caption(
-    "Each E-step recomputes the responsibilities (colours); each M-step moves the "
-    "Gaussians (ellipses at 1σ and 2σ, × at each mean). Step, scrub, or play the whole run."
-)
 
 source, settings, history, error = pick_and_fit()
 
@@ -40,6 +36,7 @@ def _apply_chart_click(click) -> None:
 if history is None:
     st.error(f"Cannot start EM with these settings: {error}")
 else:
+    st.caption(step_view_caption(history.X.shape[1]))
     cursor = stepper_controls(history, (source, settings))
     left, right = st.columns([3, 2], gap="medium")
     selected = inspected_point(len(history.X))

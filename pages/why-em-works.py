@@ -97,11 +97,19 @@ else:
         )
     bound_slice = bound_slice_of(run, cursor, direction, seed)
     if bound_slice is None:
-        st.info("This run has no completed iteration: there is no M-step to draw.")
+        st.info(f"This run has no completed iteration, so no M-step to draw: {history.message}")
     else:
-        st.caption(f"Iteration of steps {bound_slice.e_step}–{bound_slice.m_step}.")
+        st.caption(
+            f"Iteration of steps {bound_slice.e_step}–{bound_slice.m_step}"
+            + (
+                f": the last completed one. The M-step after the shown E-step failed — "
+                f"{history.message}"
+                if cursor > bound_slice.m_step
+                else "."
+            )
+        )
         live_chart(plot_bound_slice(bound_slice), key="slice_chart")
-        slice_summary(bound_slice)
+        slice_summary(bound_slice, history.model.inexact_m_step)
         if run.family is Family.TWO_MEANS:
             mu1, mu2, log_likelihood, bound, old, new = two_mean_bound_surfaces(run, cursor)
             live_chart(
@@ -123,7 +131,8 @@ else:
 
     st.header("5 · Monotonicity audit")
     st.markdown(
-        "EM promises ln p(X|θ_new) ≥ ln p(X|θ_old) in every iteration, through a chain: the "
+        "With exact E- and M-steps (reg_covar = 0), EM promises ln p(X|θ_new) ≥ "
+        "ln p(X|θ_old) in every iteration, through a chain: the "
         "E-step closes the gap (ℓ = L), the M-step raises the bound, and the bound stays below "
         "ℓ. Break a link and the audit says where ℓ fell and which link gave way. The whole "
         "page then shows the broken run, from the same start."

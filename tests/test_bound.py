@@ -174,8 +174,53 @@ def test_jensen_for_one_point(faithful_runs):
     assert exact.gap == pytest.approx(0.0, abs=1e-12)
     one_sided = jensen_terms(history.model, X, params, 7, [1.0, 0.0])  # 0·log 0 = 0
     assert one_sided.bound == pytest.approx(log_joint[0], rel=1e-12)
+    assert terms.log_mean_ratio == pytest.approx(terms.log_evidence, rel=1e-12)  # q covers all
+    assert terms.jensen_gap == pytest.approx(kl, rel=1e-9)
     with pytest.raises(ValueError, match="non-negative"):
         jensen_terms(history.model, X, params, 7, [-1.0, 2.0])
+
+
+def _trace_named(figure, start):
+    return next(t for t in figure.data if t.name.startswith(start))
+
+
+def test_a_one_hot_q_has_no_jensen_gap_and_the_figure_draws_the_kl_beside_it(faithful_runs):
+    """ln E_q[u] = E_q[ln u] for a one-hot q: the Jensen gap is 0; the KL between ln p(x) and
+    the bound is −ln p(z | x) of the one state q keeps, drawn apart at u = p(x)."""
+    history = faithful_runs["full"]
+    params, X = history[4].params, history.X
+    for kept in (0, 1):
+        q = np.eye(2)[kept]
+        terms = jensen_terms(history.model, X, params, 7, q)
+        assert terms.log_mean_ratio == terms.bound == terms.log_joint[kept]
+        assert terms.jensen_gap == 0.0
+        assert terms.gap == pytest.approx(-np.log(terms.posterior[kept]), rel=1e-9)
+        figure = plot_jensen(terms)
+        jensen = _trace_named(figure, "Jensen gap")
+        assert jensen.name.endswith(" = 0") and jensen.y[0] == jensen.y[1] == terms.bound
+        kl = _trace_named(figure, "KL = ln p(x) − E_q[ln u]")
+        assert kl.name.endswith(f"= {terms.gap:.4g}")
+        assert kl.y == (terms.bound, terms.log_evidence)
+        assert kl.x[0] == pytest.approx(np.exp(terms.log_evidence), rel=1e-12)
+        assert _trace_named(figure, "ln E_q[u]").x[0] == pytest.approx(np.exp(terms.bound))
+
+
+def test_jensen_figure_draws_the_engines_numbers(faithful_runs):
+    """With q the posterior of an E-step, both sides meet at the engine's p(x)."""
+    history = faithful_runs["full"]
+    e_step = 3
+    params = history[e_step].params
+    resp = history.responsibilities(e_step)
+    point = 11
+    terms = jensen_terms(history.model, history.X, params, point, resp[point])
+    ll = history.model.log_likelihood(history.X[point : point + 1], params)
+    assert terms.log_evidence == pytest.approx(ll, rel=1e-12)
+    figure = plot_jensen(terms)
+    star = _trace_named(figure, "ln p(x) = ln E_q[u]")
+    assert star.y[0] == pytest.approx(ll, rel=1e-12)
+    assert _trace_named(figure, "Jensen gap = KL").name.endswith(f"= {terms.gap:.4g}")
+    assert terms.gap == pytest.approx(0.0, abs=1e-12)
+    assert not any(t.name.startswith("KL =") for t in figure.data)
 
 
 def test_two_mean_jensen_uses_the_models_fixed_variances(two_mean_run, x):
@@ -277,7 +322,10 @@ def test_audit_catches_an_overshooting_m_step(three_blobs, factor):
         assert row.gap_closed  # the E-step is the real one
         if not row.ok:
             assert not row.bound_raised
-            assert row.cause == "the M-step lowered the lower bound: it did not maximise Q"
+            assert row.cause == (
+                f"the M-step lowered the lower bound: it moves the means {factor:g} × as far as "
+                "the maximiser of Q, so it is no longer that maximiser"
+            )
     table = audit_table(rows)
     assert [r["ℓ did not fall"] for r in table].count("NO") == len(flagged)
 

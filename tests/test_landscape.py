@@ -122,3 +122,21 @@ def test_two_mean_runs_record_and_round_trip(x):
     np.testing.assert_allclose(history.final_params.covariances[:, 0, 0], [1.0, 0.5])
     restored = History.from_json(history.to_json())
     assert restored.model == MODEL and restored.to_json() == history.to_json()
+
+
+def test_a_path_is_cut_where_it_leaves_the_map():
+    from emviz.analysis.paths import Path
+    from emviz.plots.landscape import path_label, path_on_map
+
+    region = ((-1.0, 1.0), (-2.0, 2.0))
+    points = np.array([[0.0, 0.0], [0.5, 1.0], [1.5, 3.0], [0.0, 0.0]])
+    path = Path("Newton–Raphson", points, np.zeros(4), "converged", np.zeros(4))
+    kept, exit_point = path_on_map(path, region)
+    # the step (0.5, 1) → (1.5, 3) crosses x = 1 at t = 0.5, y = 2 at t = 0.5: the corner
+    assert kept == 2 and exit_point == pytest.approx((1.0, 2.0))
+    assert path_label(path, kept) == "Newton–Raphson: left the map at step 2 of 3"
+    inside = Path("EM", points[:2], np.zeros(2), "converged", np.zeros(2))
+    assert path_on_map(inside, region) == (2, None)
+    assert path_label(inside, 2) == "EM (1 step)"
+    outside = Path("EM", points[2:3] * 10, np.zeros(1), "converged", np.zeros(1))
+    assert path_on_map(outside, region) == (0, None)

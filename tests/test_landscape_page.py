@@ -3,11 +3,12 @@
 import json
 
 import numpy as np
+import pytest
 
 from emviz.analysis.landscape import critical_points
 from emviz.data import make_two_mean_sample
 from emviz.models import TwoMeanMixture
-from tests.apptest_helpers import open_page, plotly_figure
+from tests.apptest_helpers import decode, open_page, plotly_figure
 
 
 def _open():
@@ -49,15 +50,49 @@ def test_saddle_button_and_nudge():
     assert abs(start["x"][0] - saddle["x"][0] - 1e-3) < 1e-9
 
 
+def _region(figure):
+    surface = figure["data"][0]
+    mu1, mu2 = decode(surface["x"]), decode(surface["y"])
+    return (mu1[0], mu1[-1]), (mu2[0], mu2[-1])
+
+
 def test_large_learning_rate_shows_a_decrease_and_3d_view():
     at = _open()
     at.select_slider(key="lr").set_value(5.0).run()
     table = at.dataframe[0].value
     assert table.loc[1, "ℓ decreased?"].startswith("yes")
+    # gradient ascent diverges: drawn up to the map's edge, and the legend says where it left
+    figure = _live_figure(at, "land_chart")
+    (x0, x1), (y0, y1) = _region(figure)
+    ascent = _traces(figure, "gradient ascent")
+    assert ascent[0]["name"].startswith("gradient ascent: left the map at step ")
+    for trace in ascent:
+        x, y = decode(trace["x"]), decode(trace["y"])
+        assert np.all((x >= x0) & (x <= x1 + 1e-9) & (y >= y0) & (y <= y1 + 1e-9))
     at.toggle(key="v3d").set_value(True).run()
     assert not at.exception
     surface = plotly_figure(at, "land_3d_chart")
     assert surface["data"][0]["type"] == "surface"
+    scene = surface["layout"]["scene"]  # the axes keep to the surface, not to ±800 000
+    assert scene["xaxis"]["range"] == pytest.approx([x0, x1])
+    assert scene["yaxis"]["range"] == pytest.approx([y0, y1])
+    low, high = scene["zaxis"]["range"]
+    assert high - low < 2000
+    assert _traces(surface, "gradient ascent: left the map")
+
+
+def test_intro_words_the_surface_from_its_critical_points():
+    at = _open()
+    intro = at.markdown[0].value
+    points = critical_points(TwoMeanMixture(), make_two_mean_sample())
+    assert "second, lower mode" in intro and "**saddle**" in intro
+    saddle = next(p for p in points if p.kind == "saddle")
+    assert f"({saddle.location[0]:.2f}, {saddle.location[1]:.2f})" in intro
+    # one Gaussian in disguise (equal means and variances): one maximum, and no promise of two
+    at.slider(key="lm2").set_value(0.0).run()
+    at.slider(key="lv2").set_value(1.0).run()
+    intro = at.markdown[0].value
+    assert "single maximum" in intro and "second, lower mode" not in intro
 
 
 def test_data_controls_change_the_surface():

@@ -185,8 +185,40 @@ def test_jensen_figure_survives_ratios_that_underflow():
         evidence = float(np.logaddexp.reduce(log_joint))
         bound = float(q @ (log_joint - np.log(q)))
         terms = JensenTerms(
-            log_joint, q, np.exp(log_joint - evidence), evidence, bound, evidence - bound
+            log_joint,
+            q,
+            np.exp(log_joint - evidence),
+            evidence,
+            evidence,
+            bound,
+            evidence - bound,
+            evidence - bound,
         )
         fig = plot_jensen(terms)
         assert np.all(np.asarray(fig.data[0].x) > 0)
         np.testing.assert_allclose(fig.data[1].y, log_joint - np.log(q))  # finite, exact
+
+
+def _tick_labels(axis) -> list[str]:
+    """The labels plotly writes on ``axis`` (a layout axis with range, tick0, dtick and a
+    d3 ',.Nf' tickformat), formatted the same way in Python."""
+    low, high = axis.range
+    decimals = int(axis.tickformat.removeprefix(",.").removesuffix("f"))
+    first = np.ceil((low - axis.tick0) / axis.dtick) * axis.dtick + axis.tick0
+    return [f"{v:,.{decimals}f}" for v in np.arange(first, high, axis.dtick)]
+
+
+@pytest.mark.parametrize("n_components", [1, 3])
+def test_log_likelihood_axis_has_readable_distinct_ticks(three_blobs, n_components):
+    """ℓ that barely changes (K = 1 converges at once) still gets a readable axis: a few
+    distinct labels of at most 9 significant digits, every recorded ℓ inside the range."""
+    history = run_em(GaussianMixture(n_components), three_blobs, "kmeans++", seed=1)
+    axis = plot_log_likelihood_trace(history, 0).layout.yaxis
+    ll = history.column("log_likelihood")
+    low, high = axis.range
+    assert low < ll.min() <= ll.max() < high
+    assert high - low >= 1e-5 * abs(ll.max())
+    labels = _tick_labels(axis)
+    assert 3 <= len(labels) <= 11 and len(set(labels)) == len(labels)
+    assert all(sum(c.isdigit() for c in label) <= 9 for label in labels)
+    assert axis.automargin and axis.title.standoff > 0

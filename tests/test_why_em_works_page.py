@@ -91,6 +91,25 @@ def test_q_plus_entropy_and_jensen(at):
     assert not at.exception
 
 
+def _q_sliders(at):
+    return {s.key: s.value for s in at.slider if s.key.startswith("jq")}
+
+
+def test_q_sliders_start_again_at_1_over_k_when_k_or_the_point_changes():
+    at = open_page(PAGE)
+    at.slider(key="jq0").set_value(0.9).run()
+    assert _q_sliders(at)["jq0"] == 0.9
+    at.sidebar.slider(key="k").set_value(5).run()
+    assert not at.exception
+    assert _q_sliders(at) == {f"jq{k}": pytest.approx(1 / 5) for k in range(5)}
+    at.slider(key="jq3").set_value(0.0).run()
+    at.number_input(key="jp").set_value(3).run()
+    assert _q_sliders(at) == {f"jq{k}": pytest.approx(1 / 5) for k in range(5)}
+    at.slider(key="jq1").set_value(0.5).run()  # the same K and point: the choice stays
+    at.button(key="step_iteration").click().run()
+    assert _q_sliders(at)["jq1"] == 0.5
+
+
 def test_audit_passes_em_and_catches_the_broken_m_step():
     at = open_page(PAGE)
     assert any("ℓ never fell" in s.value for s in at.success)
@@ -103,7 +122,8 @@ def test_audit_passes_em_and_catches_the_broken_m_step():
     assert "the M-step lowered the lower bound" in error
     m_step = int(table.loc[first, "steps"].split("–")[1])
     at.slider(key="wstep").set_value(m_step).run()
-    assert "did **not** maximise the bound" in _texts(at)
+    # the model names its own reason: the overshoot
+    assert "the bound **fell**, because it moves the means 2.5 × as far" in _texts(at)
     assert "this M-step did not maximise the bound" in _texts(at)  # Bishop 9.14's summary
     at.slider(key="f").set_value(1.5).run()
     assert any("ℓ never fell" in s.value for s in at.success)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import logsumexp
 
 from emviz.models.protocol import SingularParameters
 from emviz.models.two_means import TwoMeanMixture
@@ -102,11 +103,14 @@ def m_step_iteration(history, cursor: int) -> tuple[int, int] | None:
     """(E-step index, M-step index) of the iteration shown at ``cursor``, or None.
 
     At an E-step that is the M-step after it; at an M-step the E-step before it; at the
-    initial state the first iteration.
+    initial state the first iteration. A run that stopped in an M-step (a collapsed
+    component) ends on an E-step without one: there, the last completed iteration.
     """
     phase = history[cursor].phase
     e_index = {"init": 1, "E": cursor, "M": cursor - 1}[phase]
     if e_index + 1 >= len(history):
+        e_index -= 2  # the iteration before: the last one whose M-step was recorded
+    if e_index < 1:
         return None
     return e_index, e_index + 1
 
@@ -306,21 +310,31 @@ def two_mean_bound_grid(
 class JensenTerms:
     """log p(x) against Σ_z q(z) log(p(x, z)/q(z)) for one point x.
 
+    With u_z = p(x, z | θ) / q(z), Jensen's inequality for the concave ln says
+    ln E_q[u] ≥ E_q[ln u]. E_q[u] = Σ_{z: q(z) > 0} p(x, z | θ): that is p(x | θ) only when q
+    leaves out no state the posterior gives weight to. So the gap between ln p(x) and the
+    bound, KL(q ‖ p(z | x)), is the Jensen gap plus −ln Σ_{q(z) > 0} p(z | x), the posterior
+    mass q leaves out; for a one-hot q the Jensen gap is 0 and the KL is all of the second.
+
     Attributes
     ----------
     log_joint : array of shape (n_components,)  log p(x, z = k | θ)
     q : array of shape (n_components,)  the chosen q(z), on the simplex
     posterior : array of shape (n_components,)  p(z | x, θ)
     log_evidence : float  log p(x | θ) = log Σ_z p(x, z | θ)
-    bound : float  Σ_z q(z) log(p(x, z | θ) / q(z))
-    gap : float  log_evidence − bound = KL(q ‖ p(z | x, θ)) ≥ 0
+    log_mean_ratio : float  ln E_q[u] = log Σ_{z: q(z) > 0} p(x, z | θ)
+    bound : float  E_q[ln u] = Σ_z q(z) log(p(x, z | θ) / q(z))
+    jensen_gap : float  ln E_q[u] − E_q[ln u] ≥ 0
+    gap : float  log_evidence − bound = KL(q ‖ p(z | x, θ)) ≥ jensen_gap
     """
 
     log_joint: np.ndarray
     q: np.ndarray
     posterior: np.ndarray
     log_evidence: float
+    log_mean_ratio: float
     bound: float
+    jensen_gap: float
     gap: float
 
 
@@ -337,16 +351,21 @@ def jensen_terms(model, X, params, index: int, q) -> JensenTerms:
     log_evidence = float(evaluated.log_likelihood)
     # log p(x, z) = log p(z | x) + log p(x)
     log_joint = evaluated.log_resp_t[:, 0] + log_evidence
+    used = q > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         # 0 · log(p/0) = 0: a state q ignores adds nothing to the sum
-        terms = np.where(q > 0, q * (log_joint - np.log(q)), 0.0)
+        terms = np.where(used, q * (log_joint - np.log(q)), 0.0)
     bound = float(terms.sum())
+    # the states q ignores add nothing to E_q[u] either; at most ln p(x) (rounding aside)
+    log_mean_ratio = min(float(logsumexp(log_joint[used])), log_evidence)
     return JensenTerms(
         log_joint=log_joint,
         q=q,
         posterior=evaluated.resp_t[:, 0].copy(),
         log_evidence=log_evidence,
+        log_mean_ratio=log_mean_ratio,
         bound=bound,
+        jensen_gap=max(log_mean_ratio - bound, 0.0),
         gap=max(log_evidence - bound, 0.0),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.stats import multivariate_normal
 
@@ -53,47 +55,145 @@ def parameter_changes(history, index: int) -> tuple[list[dict], list[dict]]:
     return rows, changed
 
 
+def readable(value: float, digits: int = 3, *, latex: bool = False) -> str:
+    """``value`` to ``digits`` significant digits, never in e-notation: large numbers in full
+    (18010), small ones as "1.4 × 10⁻⁷" (``latex``: "1.4 \\times 10^{-7}", no italic e)."""
+    if value == 0 or not np.isfinite(value):
+        return f"{value:g}"
+    if abs(value) >= 1e-3:
+        decimals = max(digits - 1 - math.floor(math.log10(abs(value))), 0)
+        text = f"{value:.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    if latex:
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+# a move or a change smaller than this is below every number the step text and table show
+_SHOWN_PRECISION = 5e-4
+
+
+def change_phrase(change: float) -> str:
+    """A change of ℓ as words: "rose by 0.0312", "fell by 0.0288", "did not change"."""
+    if change == 0:
+        return "did not change"
+    return f"{'rose' if change > 0 else 'fell'} by {readable(abs(change))}"
+
+
+def step_view_caption(n_features: int) -> str:
+    """What the step view draws for data of ``n_features`` dimensions, in one caption."""
+    if n_features == 1:
+        moves = (
+            "each M-step moves the Gaussians (one weighted density curve per component over "
+            "the histogram, and their sum, the mixture)"
+        )
+        colours = "the responsibilities (the stacked bands q(z | x) below, and each point's colour)"
+    else:
+        where = "" if n_features == 2 else f" in the first two of the {n_features} coordinates"
+        moves = f"each M-step moves the Gaussians (ellipses at 1σ and 2σ{where}, × at each mean)"
+        colours = "the responsibilities (colours)"
+    return f"Each E-step recomputes {colours}; {moves}. Step, scrub, or play the whole run."
+
+
 def describe_step(history, index: int) -> str:
     """One sentence, in numbers, on what this half-step did."""
     step = history[index]
     if step.phase == "init":
-        k = step.params.n_components
-        return (
-            f"Initial state: {k} component{'s' if k > 1 else ''}. Before any E-step q gives every "
-            f"point probability 1/{k} for each component, so the lower bound "
-            f"(ELBO = {step.elbo:.3f}) sits KL = {step.kl:.3f} below the log-likelihood "
-            f"{step.log_likelihood:.3f}."
-        )
+        return _describe_initial_state(step)
     if step.phase == "E":
         return _describe_e_step(history, index)
     return _describe_m_step(history, index)
 
 
+def _describe_initial_state(step) -> str:
+    k = step.params.n_components
+    if k == 1:
+        return (
+            "Initial state: 1 component. With one component every point surely belongs to it: "
+            "q = 1 is already the posterior, so the lower bound equals the log-likelihood "
+            f"(ELBO = ℓ = {step.log_likelihood:.3f}, KL = {readable(step.kl)})."
+        )
+    return (
+        f"Initial state: {k} components. Before any E-step q gives every point probability "
+        f"1/{k} for each component, so the lower bound (ELBO = {step.elbo:.3f}) sits "
+        f"KL = {readable(step.kl)} below the log-likelihood {step.log_likelihood:.3f}."
+    )
+
+
 def _describe_e_step(history, index: int) -> str:
     step = history[index]
+    touches = (
+        f"The bound now touches the log-likelihood: KL = {readable(step.kl, 2)}, "
+        f"ELBO = ℓ = {step.log_likelihood:.3f}."
+    )
+    if step.params.n_components == 1:
+        return (
+            "E-step: with one component every point's responsibility is 1, so there is "
+            f"nothing to recompute. {touches}"
+        )
     new = history.responsibilities(index)
     old = history.responsibilities(index - 1)
-    point, component = np.unravel_index(np.argmax(np.abs(new - old)), new.shape)
+    changes = np.abs(new - old)
+    point, component = np.unravel_index(np.argmax(changes), new.shape)
+    if changes[point, component] < _SHOWN_PRECISION:
+        return (
+            "E-step: with θ fixed, every point's responsibilities were recomputed from Bayes' "
+            f"rule, and none changed by more than {readable(changes[point, component], 2)}: "
+            f"q already was the posterior of this θ. {touches}"
+        )
     return (
         f"E-step: with θ fixed, every point's responsibilities were recomputed from Bayes' rule. "
         f"The biggest change: point {point}'s responsibility for component {component + 1} went "
-        f"from {old[point, component]:.3f} to {new[point, component]:.3f}. The bound now touches "
-        f"the log-likelihood: KL = {step.kl:.2g}, ELBO = ℓ = {step.log_likelihood:.3f}."
+        f"from {old[point, component]:.3f} to {new[point, component]:.3f}. {touches}"
+    )
+
+
+def _largest_parameter_change(before, after) -> float:
+    return max(
+        float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+        for a, b in zip(after.to_dict().values(), before.to_dict().values())
     )
 
 
 def _describe_m_step(history, index: int) -> str:
     step, before = history[index], history[index - 1]
+    change = step.log_likelihood - before.log_likelihood
+    gap = (
+        f"the gap KL = {readable(step.kl)} opened again"
+        if step.kl >= _SHOWN_PRECISION
+        else f"the gap stays closed (KL = {readable(step.kl, 2)})"
+    )
+    caveat = history.model.inexact_m_step
+    why = f" ({caveat}, and then ℓ can fall)" if change < 0 and caveat else ""
+    moved = _largest_parameter_change(before.params, step.params)
+    if moved < _SHOWN_PRECISION:
+        return (
+            f"M-step: the parameters no longer change (the largest move is "
+            f"{readable(moved, 2)}): EM has reached a fixed point, where the M-step gives back "
+            f"the θ the E-step started from. The log-likelihood {change_phrase(change)}{why}, "
+            f"ℓ = {step.log_likelihood:.3f}; {gap}."
+        )
     moves = np.linalg.norm(step.params.means - before.params.means, axis=1)
     k = int(np.argmax(moves))
     nk = history.responsibilities(index)[:, k].sum()
-    gain = step.log_likelihood - before.log_likelihood
-    return (
-        f"M-step: component {k + 1}'s mean moved from {_vector(before.params.means[k])} to "
+    mean = (
+        f"component {k + 1}'s mean moved from {_vector(before.params.means[k])} to "
         f"{_vector(step.params.means[k])}, the average of the points weighted by their "
-        f"responsibility for it (N_{k + 1} = {nk:.2f} points' worth); its weight became "
-        f"N_{k + 1}/N = {step.params.weights[k]:.3f}. The log-likelihood rose by {gain:.4g} to "
-        f"{step.log_likelihood:.3f}; the gap KL = {step.kl:.3g} opened again."
+        f"responsibility for it (N_{k + 1} = {nk:.2f} points' worth)"
+        if moves[k] >= _SHOWN_PRECISION
+        else f"no mean moved by more than {readable(moves[k], 2)}"
+    )
+    weight = (
+        f"its weight became N_{k + 1}/N = {step.params.weights[k]:.3f}"
+        if step.params.n_components > 1
+        else "the variances were re-fitted around it"
+    )
+    return (
+        f"M-step: {mean}; {weight}. The log-likelihood {change_phrase(change)}{why} to "
+        f"{step.log_likelihood:.3f}; {gap}."
     )
 
 

@@ -189,3 +189,48 @@ def critical_point_table(points) -> list[dict]:
         }
         for p in points
     ]
+
+
+def _at(point) -> str:
+    return f"({point.location[0]:.2f}, {point.location[1]:.2f}), ℓ = {point.log_likelihood:.1f}"
+
+
+def describe_surface(points) -> str:
+    """What the surface's critical points (``critical_points``, highest first) show, as
+    Markdown: two modes and a saddle, a single maximum, or whatever else was found."""
+    maxima = [p for p in points if p.kind == "maximum"]
+    saddles = [p for p in points if p.kind == "saddle"]
+    if not maxima:
+        return "No maximum of ℓ was found over the data's range."
+    saddle_text = (
+        f"between the modes lies a **saddle** at {_at(saddles[0])}"
+        if len(saddles) == 1
+        else f"between them lie {len(saddles)} **saddles**"
+        if saddles
+        else "no saddle was found between them"
+    )
+    if len(maxima) == 1:
+        extra = f", and {len(saddles)} saddle{'s' if len(saddles) > 1 else ''}" if saddles else ""
+        return (
+            f"This surface has a **single maximum**, at {_at(maxima[0])}{extra}: here swapping "
+            "the labels (μ₁ ↔ μ₂) gives no second mode, because the components overlap too much."
+        )
+    best, second = maxima[0], maxima[1]
+    if len(maxima) == 2 and second.log_likelihood >= best.log_likelihood - 1e-6 * abs(
+        best.log_likelihood
+    ):
+        return (
+            f"This surface has **two equally high maxima**, at {_at(best)} and {_at(second)}: "
+            "with equal weights and variances, swapping the labels (μ₁ ↔ μ₂) fits as well; "
+            f"{saddle_text}."
+        )
+    if len(maxima) == 2:
+        return (
+            f"The highest mode is at {_at(best)}. Swapping the labels (μ₁ ↔ μ₂) gives a "
+            f"second, lower mode at {_at(second)} — the components are not interchangeable "
+            f"because their weights or variances differ — and {saddle_text}."
+        )
+    return (
+        f"This surface has **{len(maxima)} maxima** (the highest at {_at(best)}) and "
+        f"{len(saddles)} saddle{'' if len(saddles) == 1 else 's'}."
+    )

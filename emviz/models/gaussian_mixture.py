@@ -491,6 +491,20 @@ class GaussianMixture:
 
     # ---- protocol ----
 
+    @property
+    def inexact_m_step(self) -> str | None:
+        """Why the M-step is not the exact maximiser of Q (None when reg_covar = 0).
+
+        The M-step maximises Q and then adds ε = reg_covar to every variance: Q is no longer
+        at its maximum, so the bound, and with it ℓ, can fall.
+        """
+        if self.reg_covar == 0:
+            return None
+        return (
+            f"reg_covar = {self.reg_covar:g} adds ε to every variance, so the M-step is no "
+            "longer the exact maximiser of Q"
+        )
+
     def prepare(self, X) -> GaussianData:
         return prepare_gaussian_data(X)
 

@@ -26,6 +26,12 @@ The engine talks to a model only through these methods:
 ``kl_divergence(q, evaluated)``
     KL(q || p(Z | X, θ)) computed from its definition (not as ℓ − ELBO, so that the
     identity ℓ = ELBO + KL is a real check).
+``inexact_m_step`` (property)
+    None when ``m_step`` returns the exact maximiser of Q; otherwise why it does not, as a
+    clause a learner reads after "the M-step lowered the lower bound: " (e.g. "reg_covar = 0.1
+    adds ε to every variance, so …"). EM's promise that ℓ never falls holds only for exact
+    E- and M-steps: the engine names this reason when an M-step lowers the bound, and the
+    pages say it instead of calling the M-step broken. Wrappers forward it (adding their own).
 ``log_likelihood(X, params)``, ``expected_complete_log_likelihood(X, q, params)``
     Convenience forms for notebooks and analysis code.
 ``to_dict()`` / ``params_from_dict(d)``
@@ -71,6 +77,9 @@ class LatentVariableModel(Protocol):
     def entropy(self, q: Any) -> float: ...
 
     def kl_divergence(self, q: Any, evaluated: Any) -> float: ...
+
+    @property
+    def inexact_m_step(self) -> str | None: ...
 
     def log_likelihood(self, X: Any, params: Any) -> float: ...
 

@@ -50,6 +50,7 @@ class TwoMeanMixture:
         object.__setattr__(self, "variances", tuple(float(a) for a in v))
 
     n_components = 2
+    inexact_m_step = None  # the M-step is the exact maximiser of Q (protocol)
 
     def params(self, mu1: float, mu2: float) -> GaussianParams:
         """The full parameters at means (μ1, μ2)."""

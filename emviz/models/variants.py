@@ -83,6 +83,10 @@ class _Variant:
     def kl_divergence(self, q: _Posterior, evaluated: _Posterior) -> float:
         return self.base.kl_divergence(q.q, evaluated.posterior)
 
+    @property
+    def inexact_m_step(self) -> str | None:
+        return self.base.inexact_m_step
+
     def log_likelihood(self, X, params) -> float:
         return self.base.log_likelihood(X, params)
 
@@ -116,6 +120,16 @@ class OvershootingMStep(_Variant):
     def __post_init__(self):
         if not self.factor > 0:
             raise ValueError(f"factor must be > 0, got {self.factor}")
+
+    @property
+    def inexact_m_step(self) -> str | None:
+        if self.factor == 1:
+            return self.base.inexact_m_step
+        overshoot = (
+            f"it moves the means {self.factor:g} × as far as the maximiser of Q, so it is no "
+            "longer that maximiser"
+        )
+        return "; ".join(filter(None, (overshoot, self.base.inexact_m_step)))
 
     def m_step(self, data, posterior: _Posterior):
         best = self.base.m_step(data, posterior.q)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
+from emviz.analysis.explain import readable
 from emviz.plots.palette import component_colour
 
 LL_COLOUR = "#222222"
@@ -34,6 +34,41 @@ def _later(values: np.ndarray) -> np.ndarray:
     return values[1:] if len(values) > 1 else values
 
 
+def _figure(traces: list[dict], layout: dict) -> go.Figure:
+    """One constructor call from plain dicts: plotly's per-property validation (every
+    add_trace, update_layout, make_subplots) costs more than the figure's data."""
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)
+
+
+def _two_rows(top_share: float, spacing: float, x_title: str) -> dict:
+    """Layout axes of two rows sharing the x axis (what make_subplots builds): traces of the
+    lower row use ``xaxis="x2", yaxis="y2"``."""
+    lower = (1.0 - spacing) * (1.0 - top_share)
+    return {
+        "xaxis": {"anchor": "y", "domain": [0, 1], "matches": "x2", "showticklabels": False},
+        "xaxis2": {"anchor": "y2", "domain": [0, 1], "title": {"text": x_title}, **_GRID},
+        "yaxis": {"anchor": "x", "domain": [lower + spacing, 1.0], **_GRID},
+        "yaxis2": {"anchor": "x2", "domain": [0.0, lower], **_GRID},
+    }
+
+
+def _cursor_lines(index: int, axes: tuple[str, ...] = ("",)) -> list[dict]:
+    """A dotted vertical line at step ``index`` across each subplot (x/y axis suffixes)."""
+    return [
+        {
+            "type": "line",
+            "xref": f"x{axis}",
+            "yref": f"y{axis} domain",
+            "x0": index,
+            "x1": index,
+            "y0": 0,
+            "y1": 1,
+            "line": {"color": "#222", "width": 1, "dash": "dot"},
+        }
+        for axis in axes
+    ]
+
+
 def plot_decomposition(history, index: int) -> go.Figure:
     """ln p(X|θ) = ELBO + KL at every half-step as stacked bars, and KL alone below.
 
@@ -51,45 +86,50 @@ def plot_decomposition(history, index: int) -> go.Figure:
         f"step {i} ({p})<br>ln p(X|θ) = {a:.6f}<br>ELBO = {b:.6f}<br>KL = {c:.6g}"
         for i, p, a, b, c in zip(steps, phases, ll, elbo, kl)
     ]
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.08
-    )
-    bars = (  # (row, heights, bottoms, name, colour)
-        (1, np.maximum(elbo - floor, 0.0), floor, "ELBO  L(q, θ)", ELBO_COLOUR),
+    bars = (  # (axes suffix, heights, bottoms, name, colour)
+        ("", np.maximum(elbo - floor, 0.0), floor, "ELBO  L(q, θ)", ELBO_COLOUR),
         # ends at ℓ even when the ELBO bar is cut at the axis (then it is shorter than KL)
-        (1, ll - np.maximum(elbo, floor), np.maximum(elbo, floor), "KL(q ‖ p(Z|X,θ))", KL_COLOUR),
-        (2, kl, 0.0, "KL", KL_COLOUR),
+        ("", ll - np.maximum(elbo, floor), np.maximum(elbo, floor), "KL(q ‖ p(Z|X,θ))", KL_COLOUR),
+        ("2", kl, 0.0, "KL", KL_COLOUR),
     )
-    for row, heights, bottoms, name, colour in bars:
-        fig.add_trace(
-            go.Bar(
-                x=steps,
-                y=heights,
-                base=bottoms,
-                name=name,
-                showlegend=row == 1,
-                marker={"color": colour, "opacity": opacity},
-                hovertext=hover,
-                hoverinfo="text",
-            ),
-            row=row,
-            col=1,
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=steps,
-            y=ll,
-            mode="markers",
-            name="ln p(X | θ)",
-            marker={"symbol": "line-ew-open", "size": 16, "color": LL_COLOUR, "line": {"width": 2}},
-            hovertext=hover,
-            hoverinfo="text",
-        ),
-        row=1,
-        col=1,
+    traces = [
+        {
+            "type": "bar",
+            "x": steps,
+            "y": heights,
+            "base": bottoms,
+            "name": name,
+            "showlegend": axes == "",
+            "marker": {"color": colour, "opacity": opacity},
+            "hovertext": hover,
+            "hoverinfo": "text",
+            "xaxis": f"x{axes}",
+            "yaxis": f"y{axes}",
+        }
+        for axes, heights, bottoms, name, colour in bars
+    ]
+    traces.append(
+        {
+            "type": "scatter",
+            "x": steps,
+            "y": ll,
+            "mode": "markers",
+            "name": "ln p(X | θ)",
+            "marker": {
+                "symbol": "line-ew-open",
+                "size": 16,
+                "color": LL_COLOUR,
+                "line": {"width": 2},
+            },
+            "hovertext": hover,
+            "hoverinfo": "text",
+        }
     )
     kl_top = float(np.max(_later(kl))) if np.max(_later(kl)) > 0 else 1.0
-    fig.update_layout(
+    layout = _two_rows(0.68, 0.08, "half-step")
+    layout["yaxis"].update(title={"text": "nats"}, range=y_range)
+    layout["yaxis2"].update(title={"text": "KL"}, range=[0, 1.1 * kl_top])
+    layout.update(
         barmode="overlay",
         bargap=0.15,
         height=430,
@@ -97,25 +137,38 @@ def plot_decomposition(history, index: int) -> go.Figure:
         plot_bgcolor="white",
         title={"text": "ln p(X | θ) = ELBO + KL at every half-step", "font": {"size": 14}},
         legend={"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 11}},
+        shapes=_cursor_lines(index, ("", "2")),
+        annotations=[  # cut bars: say so, with the true numbers
+            {
+                "x": step,
+                "y": floor,
+                "xref": "x",
+                "yref": "y",
+                "text": f"step {step}: ELBO {elbo[step]:.1f}<br>(below the axis), "
+                f"KL {readable(kl[step], 4)}",
+                "showarrow": True,
+                "arrowhead": 2,
+                "ax": 40,
+                "ay": -40,
+                "font": {"size": 10},
+                "bgcolor": "rgba(255,255,255,0.85)",
+            }
+            for step in np.flatnonzero(elbo < floor)
+        ],
     )
-    fig.update_yaxes(title="nats", range=y_range, row=1, col=1, **_GRID)
-    fig.update_yaxes(title="KL", range=[0, 1.1 * kl_top], row=2, col=1, **_GRID)
-    for step in np.flatnonzero(elbo < floor):  # cut bars: say so, with the true numbers
-        fig.add_annotation(
-            x=step,
-            y=floor,
-            yref="y",
-            text=f"step {step}: ELBO {elbo[step]:.1f}<br>(below the axis), KL {kl[step]:.4g}",
-            showarrow=True,
-            arrowhead=2,
-            ax=40,
-            ay=-40,
-            font={"size": 10},
-            bgcolor="rgba(255,255,255,0.85)",
-        )
-    fig.update_xaxes(title="half-step", row=2, col=1, **_GRID)
-    fig.add_vline(x=index, line={"color": "#222", "width": 1, "dash": "dot"})
-    return fig
+    return _figure(traces, layout)
+
+
+def _line(x, y, name: str, colour: str, width: float, dash: str = "solid", **extra) -> dict:
+    return {
+        "type": "scatter",
+        "x": x,
+        "y": y,
+        "mode": "lines",
+        "name": name,
+        "line": {"color": colour, "width": width, "dash": dash},
+        **extra,
+    }
 
 
 def plot_bound_slice(bound_slice) -> go.Figure:
@@ -124,64 +177,61 @@ def plot_bound_slice(bound_slice) -> go.Figure:
     ``bound_slice`` is an `emviz.analysis.bound.BoundSlice`.
     """
     s = bound_slice
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=s.ts,
-            y=s.log_likelihood,
-            mode="lines",
-            name="ln p(X | θ)",
-            line={"color": LL_COLOUR, "width": 3},
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=s.ts,
-            y=s.bound,
-            mode="lines",
-            name="L(q, θ), q = p(Z | X, θ_old)",
-            line={"color": ELBO_COLOUR, "width": 2.5},
-        )
-    )
+    traces = [
+        _line(s.ts, s.log_likelihood, "ln p(X | θ)", LL_COLOUR, 3),
+        _line(s.ts, s.bound, "L(q, θ), q = p(Z | X, θ_old)", ELBO_COLOUR, 2.5),
+    ]
     if s.next_bound is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=s.ts,
-                y=s.next_bound,
-                mode="lines",
-                name="next bound, q = p(Z | X, θ_new)",
-                line={"color": NEXT_BOUND_COLOUR, "width": 2, "dash": "dash"},
+        traces.append(
+            _line(
+                s.ts, s.next_bound, "next bound, q = p(Z | X, θ_new)", NEXT_BOUND_COLOUR, 2, "dash"
             )
         )
     best = int(np.nanargmax(s.bound))
-    fig.add_trace(
-        go.Scatter(
-            x=[s.ts[best]],
-            y=[s.bound[best]],
-            mode="markers",
-            name="maximum of the bound",
-            marker={"symbol": "star", "size": 14, "color": ELBO_COLOUR},
-        )
+    traces.append(
+        {
+            "type": "scatter",
+            "x": [s.ts[best]],
+            "y": [s.bound[best]],
+            "mode": "markers",
+            "name": "maximum of the bound",
+            "marker": {"symbol": "star", "size": 14, "color": ELBO_COLOUR},
+        }
     )
     markers = [(0.0, "θ_old", s.ll_at_old)]
     if s.t_new is not None:
         markers.append((s.t_new, "θ_new", s.ll_at_new))
-    for t, label, value in markers:
-        fig.add_vline(x=t, line={"color": "#888", "width": 1, "dash": "dot"})
-        fig.add_annotation(x=t, y=value, text=label, showarrow=True, arrowhead=2, ax=0, ay=-30)
     finite = np.concatenate([s.log_likelihood, s.bound])
     top = float(np.nanmax(finite))
     gain = max(top - s.ll_at_old, 1e-6 * abs(s.ll_at_old), 1e-9)
-    fig.update_layout(
-        height=420,
-        margin={"l": 70, "r": 10, "t": 40, "b": 40},
-        plot_bgcolor="white",
-        title={"text": f"Along {s.label}: θ(t) = θ_old + t · direction", "font": {"size": 14}},
-        xaxis={"title": "t", **_GRID},
-        yaxis={"title": "nats", "range": [top - 5 * gain, top + 0.5 * gain], **_GRID},
-        legend={"orientation": "h", "y": -0.2, "x": 0, "font": {"size": 11}},
-    )
-    return fig
+    lines = [
+        {**line, "line": {"color": "#888", "width": 1, "dash": "dot"}}
+        for t, _, _ in markers
+        for line in _cursor_lines(t)
+    ]
+    layout = {
+        "height": 420,
+        "margin": {"l": 70, "r": 10, "t": 40, "b": 40},
+        "plot_bgcolor": "white",
+        "title": {"text": f"Along {s.label}: θ(t) = θ_old + t · direction", "font": {"size": 14}},
+        "xaxis": {"title": {"text": "t"}, **_GRID},
+        "yaxis": {"title": {"text": "nats"}, "range": [top - 5 * gain, top + 0.5 * gain], **_GRID},
+        "legend": {"orientation": "h", "y": -0.2, "x": 0, "font": {"size": 11}},
+        "shapes": lines,
+        "annotations": [
+            {
+                "x": t,
+                "y": value,
+                "text": label,
+                "showarrow": True,
+                "arrowhead": 2,
+                "ax": 0,
+                "ay": -30,
+            }
+            for t, label, value in markers
+        ],
+    }
+    return _figure(traces, layout)
 
 
 def plot_q_and_entropy(history, index: int) -> go.Figure:
@@ -191,137 +241,144 @@ def plot_q_and_entropy(history, index: int) -> go.Figure:
         name: history.column(name)
         for name in ("log_likelihood", "elbo", "expected_log_joint", "entropy")
     }
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.1
-    )
-    for name, label, colour, dash in (
-        ("log_likelihood", "ln p(X | θ)", LL_COLOUR, "solid"),
-        ("elbo", "ELBO = Q + H", ELBO_COLOUR, "dash"),
-        ("expected_log_joint", "Q(θ, q) = E_q[ln p(X, Z | θ)]", Q_COLOUR, "solid"),
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=steps,
-                y=columns[name],
-                mode="lines+markers",
-                name=label,
-                line={"color": colour, "dash": dash, "width": 2},
-                marker={"size": 5},
-            ),
-            row=1,
-            col=1,
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=steps,
-            y=columns["entropy"],
+    traces = [
+        _line(
+            steps,
+            columns[name],
+            label,
+            colour,
+            2,
+            dash,
             mode="lines+markers",
-            name="H(q) = −E_q[ln q(Z)]",
-            line={"color": ENTROPY_COLOUR, "width": 2},
             marker={"size": 5},
-        ),
-        row=2,
-        col=1,
-    )
+            xaxis=f"x{axes}",
+            yaxis=f"y{axes}",
+        )
+        for name, label, colour, dash, axes in (
+            ("log_likelihood", "ln p(X | θ)", LL_COLOUR, "solid", ""),
+            ("elbo", "ELBO = Q + H", ELBO_COLOUR, "dash", ""),
+            ("expected_log_joint", "Q(θ, q) = E_q[ln p(X, Z | θ)]", Q_COLOUR, "solid", ""),
+            ("entropy", "H(q) = −E_q[ln q(Z)]", ENTROPY_COLOUR, "solid", "2"),
+        )
+    ]
     top = np.concatenate([_later(columns[n]) for n in ("log_likelihood", "expected_log_joint")])
-    fig.update_yaxes(title="nats", range=_padded(top), row=1, col=1, **_GRID)
-    fig.update_yaxes(title="H(q)", range=_padded(_later(columns["entropy"])), row=2, col=1, **_GRID)
-    fig.update_xaxes(title="half-step", row=2, col=1, **_GRID)
-    fig.add_vline(x=index, line={"color": "#222", "width": 1, "dash": "dot"})
-    fig.update_layout(
+    layout = _two_rows(0.6, 0.1, "half-step")
+    layout["yaxis"].update(title={"text": "nats"}, range=_padded(top))
+    layout["yaxis2"].update(title={"text": "H(q)"}, range=_padded(_later(columns["entropy"])))
+    layout.update(
         height=420,
         margin={"l": 70, "r": 10, "t": 40, "b": 40},
         plot_bgcolor="white",
         title={"text": "Q and the entropy of q: ELBO = Q + H", "font": {"size": 14}},
         legend={"orientation": "h", "y": -0.2, "x": 0, "font": {"size": 11}},
+        shapes=_cursor_lines(index, ("", "2")),
     )
-    return fig
+    return _figure(traces, layout)
 
 
 def plot_jensen(terms) -> go.Figure:
     """Jensen for one point: ln E_q[u] ≥ E_q[ln u] with u_z = p(x, z | θ) / q(z).
 
-    ``terms`` is an `emviz.analysis.bound.JensenTerms`. E_q[u] = Σ_z p(x, z) = p(x), so the
-    curve's point above it is ln p(x); the q-weighted average of the ln u_z is the bound.
-    The vertical gap between them is KL(q ‖ p(z | x)).
+    ``terms`` is an `emviz.analysis.bound.JensenTerms`. Above E_q[u] the curve gives
+    ln E_q[u]; the q-weighted average of the ln u_z, E_q[ln u], is the bound; the vertical
+    line between them is the Jensen gap. E_q[u] = p(x) when q covers every state; when q
+    leaves some out (a one-hot q, say), ln p(x) lies further right on the curve and the KL
+    (ln p(x) − E_q[ln u]) is drawn there, beside the Jensen gap.
     """
     used = np.flatnonzero(terms.q > 0)
     log_ratios = terms.log_joint[used] - np.log(terms.q[used])  # exact even where u underflows
     ratios = np.exp(log_ratios)
-    evidence = float(np.exp(terms.log_evidence))
+    mean_ratio, evidence = float(np.exp(terms.log_mean_ratio)), float(np.exp(terms.log_evidence))
     # a collapsed component can make a ratio (or all of them) underflow to 0: keep the axis
     # inside the positive floats
     tiny = np.finfo(float).tiny
     right = max(1.25 * max(float(ratios.max()), evidence), 800 * tiny)
     # log-spaced so the curve reaches down to the smallest ratio (ln u → −∞ as u → 0)
     u = np.geomspace(max(min(float(ratios.min()), right / 400) / 2, tiny), right, 400)
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=u,
-            y=np.log(u),
-            mode="lines",
-            name="ln u",
-            line={"color": "#888", "width": 2},
-            hoverinfo="skip",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=ratios,
-            y=log_ratios,
-            mode="markers",
-            name="u_z = p(x, z) / q(z)",
-            marker={
+    traces = [
+        _line(u, np.log(u), "ln u", "#888", 2, hoverinfo="skip"),
+        {
+            "type": "scatter",
+            "x": ratios,
+            "y": log_ratios,
+            "mode": "markers",
+            "name": "u_z = p(x, z) / q(z)",
+            "marker": {
                 "size": 10 + 30 * terms.q[used],
                 "color": [component_colour(k) for k in used],
                 "line": {"color": "#222", "width": 1},
             },
-            hovertext=[
+            "hovertext": [
                 f"z = {k + 1}: q = {terms.q[k]:.3f}, ln u = {log_ratio:.4f}"
                 for k, log_ratio in zip(used, log_ratios)
             ],
-            hoverinfo="text",
+            "hoverinfo": "text",
+        },
+    ]
+    covers = terms.log_evidence - terms.log_mean_ratio <= 1e-12 * max(1.0, abs(terms.log_evidence))
+    mean_name = "ln p(x) = ln E_q[u]" if covers else "ln E_q[u]"
+    for x, value, name, symbol, size, colour in (
+        (mean_ratio, terms.log_mean_ratio, mean_name, "star", 16, LL_COLOUR),
+        (mean_ratio, terms.bound, "E_q[ln u]", "diamond", 13, ELBO_COLOUR),
+    ):
+        traces.append(_marker(x, value, f"{name} = {value:.4f}", symbol, size, colour))
+    gap_name = "Jensen gap = KL" if covers else "Jensen gap ln E_q[u] − E_q[ln u]"
+    traces.append(
+        _gap_line(
+            mean_ratio, terms.bound, terms.log_mean_ratio, f"{gap_name} = {terms.jensen_gap:.4g}"
         )
     )
-    for value, name, symbol, size, colour in (
-        (terms.log_evidence, "ln p(x) = ln E_q[u]", "star", 16, LL_COLOUR),
-        (terms.bound, "E_q[ln u]", "diamond", 13, ELBO_COLOUR),
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=[evidence],
-                y=[value],
-                mode="markers",
-                name=f"{name} = {value:.4f}",
-                marker={"symbol": symbol, "size": size, "color": colour},
+    if not covers:
+        traces.append(
+            _marker(
+                evidence,
+                terms.log_evidence,
+                f"ln p(x) = {terms.log_evidence:.4f} (q leaves out part of the posterior)",
+                "star",
+                16,
+                "#555",
             )
         )
-    fig.add_trace(
-        go.Scatter(
-            x=[evidence, evidence],
-            y=[terms.bound, terms.log_evidence],
-            mode="lines",
-            name=f"gap = KL = {terms.gap:.4g}",
-            line={"color": KL_COLOUR, "width": 4},
+        traces.append(
+            _gap_line(
+                evidence,
+                terms.bound,
+                terms.log_evidence,
+                f"KL = ln p(x) − E_q[ln u] = {terms.gap:.4g}",
+                dash="dot",
+            )
         )
-    )
     low = min(terms.bound, float(log_ratios.min()))
     high = float(np.log(right))
     pad = 0.1 * (high - low) if high > low else 1.0
-    fig.update_layout(
-        height=380,
-        margin={"l": 60, "r": 10, "t": 40, "b": 40},
-        plot_bgcolor="white",
-        title={
+    layout = {
+        "height": 400,
+        "margin": {"l": 60, "r": 10, "t": 40, "b": 40},
+        "plot_bgcolor": "white",
+        "title": {
             "text": "ln is concave: the average of the logs lies below the log of the average",
             "font": {"size": 14},
         },
-        xaxis={"title": "u", "range": [-0.03 * right, right], **_GRID},
-        yaxis={"title": "ln u", "range": [low - pad, high + pad], **_GRID},
-        legend={"orientation": "h", "y": -0.22, "x": 0, "font": {"size": 11}},
-    )
-    return fig
+        "xaxis": {"title": {"text": "u"}, "range": [-0.03 * right, right], **_GRID},
+        "yaxis": {"title": {"text": "ln u"}, "range": [low - pad, high + pad], **_GRID},
+        "legend": {"orientation": "h", "y": -0.22, "x": 0, "font": {"size": 11}},
+    }
+    return _figure(traces, layout)
+
+
+def _marker(x: float, y: float, name: str, symbol: str, size: int, colour: str) -> dict:
+    return {
+        "type": "scatter",
+        "x": [x],
+        "y": [y],
+        "mode": "markers",
+        "name": name,
+        "marker": {"symbol": symbol, "size": size, "color": colour},
+    }
+
+
+def _gap_line(x: float, low: float, high: float, name: str, dash: str = "solid") -> dict:
+    return _line([x, x], [low, high], name, KL_COLOUR, 4, dash)
 
 
 def plot_bound_surface(mu1, mu2, log_likelihood, bound, theta_old, theta_new=None):
@@ -390,47 +447,39 @@ def plot_audit(rows) -> go.Figure:
         return go.Figure(layout={"title": {"text": "No completed iteration to audit"}})
     iterations = [0, *[row.iteration for row in rows]]
     values = [rows[0].before, *[row.after for row in rows]]
-    fig = go.Figure(
-        go.Scatter(
-            x=iterations,
-            y=values,
-            mode="lines",
-            name="ln p(X | θ)",
-            line={"color": "#999", "width": 1.5},
-            hoverinfo="skip",
-        )
-    )
+    traces = [_line(iterations, values, "ln p(X | θ)", "#999", 1.5, hoverinfo="skip")]
     for ok, colour, label, symbol in (
         (True, Q_COLOUR, "did not fall", "circle"),
         (False, KL_COLOUR, "FELL", "x"),
     ):
         picked = [row for row in rows if row.ok == ok]
-        fig.add_trace(
-            go.Scatter(
-                x=[row.iteration for row in picked],
-                y=[row.after for row in picked],
-                mode="markers",
-                name=f"ℓ {label}",
-                marker={"color": colour, "size": 9 if ok else 13, "symbol": symbol},
-                hovertext=[
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [row.iteration for row in picked],
+                "y": [row.after for row in picked],
+                "mode": "markers",
+                "name": f"ℓ {label}",
+                "marker": {"color": colour, "size": 9 if ok else 13, "symbol": symbol},
+                "hovertext": [
                     f"iteration {row.iteration}: change {row.change:+.6g}"
                     + (f"<br>{row.cause}" if row.cause else "")
                     for row in picked
                 ],
-                hoverinfo="text",
-            )
+                "hoverinfo": "text",
+            }
         )
-    fig.update_layout(
-        height=320,
-        margin={"l": 70, "r": 10, "t": 40, "b": 40},
-        plot_bgcolor="white",
-        title={"text": "ln p(X | θ) after each iteration", "font": {"size": 14}},
-        xaxis={"title": "iteration", **_GRID},
-        yaxis={
-            "title": "nats",
+    layout = {
+        "height": 320,
+        "margin": {"l": 70, "r": 10, "t": 40, "b": 40},
+        "plot_bgcolor": "white",
+        "title": {"text": "ln p(X | θ) after each iteration", "font": {"size": 14}},
+        "xaxis": {"title": {"text": "iteration"}, "dtick": 1 if len(rows) <= 12 else None, **_GRID},
+        "yaxis": {
+            "title": {"text": "nats"},
             "range": _padded(values[1:] if len(values) > 2 else values),
             **_GRID,
         },
-        legend={"orientation": "h", "y": -0.3, "x": 0, "font": {"size": 11}},
-    )
-    return fig
+        "legend": {"orientation": "h", "y": -0.3, "x": 0, "font": {"size": 11}},
+    }
+    return _figure(traces, layout)

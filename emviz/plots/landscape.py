@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from emviz.engine import counted
+
 PATH_COLOURS = {"EM": "#D55E00", "gradient ascent": "#0072B2", "Newton–Raphson": "#009E73"}
 _KIND_SYMBOLS = {"maximum": "star", "saddle": "x", "minimum": "circle-open"}
 
@@ -57,23 +59,83 @@ def _critical_traces(points) -> list[go.Scatter]:
     return traces
 
 
-def _path_traces(paths) -> list[go.Scatter]:
-    return [
-        go.Scatter(
-            x=path.points[:, 0],
-            y=path.points[:, 1],
-            mode="lines+markers",
-            name=f"{path.method} ({path.iterations} its)",
-            line={"color": PATH_COLOURS.get(path.method, "#555"), "width": 2},
-            marker={"size": 5},
-            customdata=np.column_stack([np.arange(len(path.points)), path.log_likelihoods]),
-            hovertemplate=(
-                f"{path.method}<br>iteration %{{customdata[0]}}<br>"
-                "μ = (%{x:.4f}, %{y:.4f})<br>ℓ = %{customdata[1]:.4f}<extra></extra>"
-            ),
+def _region(mu1, mu2) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The drawn region: (μ1 range, μ2 range) of the surface's grid."""
+    return (float(mu1[0]), float(mu1[-1])), (float(mu2[0]), float(mu2[-1]))
+
+
+def path_on_map(path, region) -> tuple[int, tuple[float, float] | None]:
+    """How many of ``path``'s points lie on the map before it first leaves ``region``, and
+    where its line crosses the region's edge then (None if it never leaves)."""
+    (x0, x1), (y0, y1) = region
+    points = path.points
+    inside = (
+        (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) & (points[:, 1] <= y1)
+    )
+    if inside.all():
+        return len(points), None
+    kept = int(np.argmin(inside))
+    if kept == 0:
+        return 0, None
+    a, b = points[kept - 1], points[kept]
+    # the largest fraction t of the step a → b that stays inside, per edge it crosses
+    fractions = [1.0]
+    for axis, (low, high) in enumerate(((x0, x1), (y0, y1))):
+        move = b[axis] - a[axis]
+        if b[axis] > high:
+            fractions.append((high - a[axis]) / move)
+        elif b[axis] < low:
+            fractions.append((low - a[axis]) / move)
+    t = min(fractions)
+    return kept, (float(a[0] + t * (b[0] - a[0])), float(a[1] + t * (b[1] - a[1])))
+
+
+def path_label(path, kept: int) -> str:
+    """The legend entry of ``path``: its iterations, and where it left the map if it did."""
+    label = f"{path.method} ({counted(path.iterations, 'step')})"
+    if kept == len(path.points):
+        return label
+    if kept == 0:
+        return f"{label}: starts outside the map"
+    return f"{path.method}: left the map at step {kept} of {path.iterations}"
+
+
+def _path_traces(paths, region) -> list[go.Scatter]:
+    traces = []
+    for path in paths:
+        kept, exit_point = path_on_map(path, region)
+        colour = PATH_COLOURS.get(path.method, "#555")
+        traces.append(
+            go.Scatter(
+                x=path.points[:kept, 0],
+                y=path.points[:kept, 1],
+                mode="lines+markers",
+                name=path_label(path, kept),
+                legendgroup=path.method,
+                line={"color": colour, "width": 2},
+                marker={"size": 5},
+                customdata=np.column_stack([np.arange(kept), path.log_likelihoods[:kept]]),
+                hovertemplate=(
+                    f"{path.method}<br>iteration %{{customdata[0]}}<br>"
+                    "μ = (%{x:.4f}, %{y:.4f})<br>ℓ = %{customdata[1]:.4f}<extra></extra>"
+                ),
+            )
         )
-        for path in paths
-    ]
+        if exit_point is not None:  # the step that leaves, dashed up to the map's edge
+            last = path.points[kept - 1]
+            traces.append(
+                go.Scatter(
+                    x=[last[0], exit_point[0]],
+                    y=[last[1], exit_point[1]],
+                    mode="lines",
+                    name=f"{path.method} leaving the map",
+                    legendgroup=path.method,
+                    showlegend=False,
+                    line={"color": colour, "width": 2, "dash": "dot"},
+                    hoverinfo="skip",
+                )
+            )
+    return traces
 
 
 def plot_landscape(mu1, mu2, grid, points=(), paths=(), *, start=None) -> go.Figure:
@@ -102,7 +164,7 @@ def plot_landscape(mu1, mu2, grid, points=(), paths=(), *, start=None) -> go.Fig
             hoverinfo="skip",
         )
     )
-    for trace in (*_critical_traces(points), *_path_traces(paths)):
+    for trace in (*_critical_traces(points), *_path_traces(paths, _region(mu1, mu2))):
         fig.add_trace(trace)
     if start is not None:
         fig.add_trace(
@@ -137,15 +199,13 @@ def plot_landscape(mu1, mu2, grid, points=(), paths=(), *, start=None) -> go.Fig
 
 
 def plot_landscape_3d(mu1, mu2, grid, points=(), paths=()) -> go.Figure:
-    """The same surface in 3-D, with critical points and paths lifted to their ℓ."""
-    fig = go.Figure(
-        go.Surface(
-            **_surface_values(mu1, mu2, grid),
-            opacity=0.9,
-            name="ℓ(μ1, μ2)",
-            showscale=False,
-        )
-    )
+    """The same surface in 3-D, with critical points and paths lifted to their ℓ.
+
+    The axes keep to the surface's region: a path that leaves it (a diverging gradient
+    ascent) is drawn up to its last point on the map, and its legend entry says so.
+    """
+    surface = _surface_values(mu1, mu2, grid)
+    fig = go.Figure(go.Surface(**surface, opacity=0.9, name="ℓ(μ1, μ2)", showscale=False))
     for point in points:
         fig.add_trace(
             go.Scatter3d(
@@ -159,21 +219,31 @@ def plot_landscape_3d(mu1, mu2, grid, points=(), paths=()) -> go.Figure:
                 hoverinfo="text",
             )
         )
+    region = _region(mu1, mu2)
+    low, high = float(np.min(surface["z"])), float(np.max(surface["z"]))
     for path in paths:
+        kept, _ = path_on_map(path, region)
+        heights = path.log_likelihoods[:kept]
+        low = min(low, float(heights.min())) if kept else low
         fig.add_trace(
             go.Scatter3d(
-                x=path.points[:, 0],
-                y=path.points[:, 1],
-                z=path.log_likelihoods,
+                x=path.points[:kept, 0],
+                y=path.points[:kept, 1],
+                z=heights,
                 mode="lines",
-                name=path.method,
+                name=path_label(path, kept),
                 line={"color": PATH_COLOURS.get(path.method, "#555"), "width": 6},
             )
         )
+    pad = 0.02 * (high - low) if high > low else 1.0
     fig.update_layout(
         height=620,
         margin={"l": 0, "r": 0, "t": 30, "b": 0},
-        scene={"xaxis_title": "μ1", "yaxis_title": "μ2", "zaxis_title": "ℓ"},
+        scene={
+            "xaxis": {"title": {"text": "μ1"}, "range": list(region[0])},
+            "yaxis": {"title": {"text": "μ2"}, "range": list(region[1])},
+            "zaxis": {"title": {"text": "ℓ"}, "range": [low - pad, high + pad]},
+        },
     )
     return fig
 

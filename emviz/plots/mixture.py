@@ -555,17 +555,33 @@ def plot_log_likelihood_trace(history, index: int | None = None) -> go.Figure:
                 },
             )
         )
-    # Scale to the log-likelihood: the initial ELBO (uniform q) can lie far below it.
+    # Scale to the log-likelihood: the initial ELBO (uniform q) can lie far below it. A run
+    # whose ℓ barely changes still gets a span its tick labels can tell apart (ℓ·10⁻⁵), and
+    # the ticks are chosen here (1, 2 or 5 × 10^e apart) with just enough decimals: plotly's
+    # own choice on a tiny span around a large ℓ prints labels like "806903142".
     low, high = float(ll.min()), float(ll.max())
-    pad = 0.08 * (high - low) if high > low else 1.0
+    centre, half = (low + high) / 2, max(high - low, 1e-5 * max(abs(low), abs(high)), 1e-6) / 2
+    low, high = centre - 1.16 * half, centre + 1.16 * half
+    exponent = int(np.floor(np.log10((high - low) / 5)))
+    tick = min(b * 10.0**exponent for b in (1, 2, 5, 10) if b * 10.0**exponent >= (high - low) / 5)
+    decimals = max(0, -int(np.floor(np.log10(tick))))
     fig.update_layout(
         title={"text": "Log-likelihood per half-step", "font": {"size": 14}},
-        xaxis={"title": "half-step", "showgrid": True, "gridcolor": "#eee"},
-        yaxis={
-            "title": "log p(X | θ)",
+        xaxis={  # no axis title: the chart's title names the half-steps, and a narrow
+            # column's legend (below the axis) would run into it
             "showgrid": True,
             "gridcolor": "#eee",
-            "range": [low - pad, high + pad],
+            "dtick": 1 if len(history) <= 12 else None,  # whole half-steps, never "0.5"
+        },
+        yaxis={
+            "title": {"text": "log p(X | θ)", "standoff": 8},
+            "showgrid": True,
+            "gridcolor": "#eee",
+            "range": [low, high],
+            "tick0": 0.0,
+            "dtick": tick,
+            "tickformat": f",.{decimals}f",
+            "automargin": True,
         },
         height=320,
         margin={"l": 60, "r": 10, "t": 40, "b": 40},

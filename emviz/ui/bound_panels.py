@@ -9,90 +9,134 @@ import streamlit as st
 
 from emviz.analysis.audit import audit_table, monotonicity_audit
 from emviz.analysis.bound import jensen_terms, most_ambiguous_point
+from emviz.analysis.explain import change_phrase, readable
+from emviz.engine import counted
 from emviz.plots.bound import plot_audit, plot_jensen
+from emviz.settings import MAX_COMPONENTS
 from emviz.ui import state
 from emviz.ui.live_chart import live_chart
+
+
+def decomposition_latex(step) -> str:
+    """ℓ = ELBO + KL at ``step`` as LaTeX whose three numbers add up as shown.
+
+    All three have four decimals and the KL shown is the difference of the other two as
+    shown, so the sum holds at the printed precision; a KL below that precision is printed
+    in full, as a power of ten (it changes neither of the others' digits).
+    """
+    ll, elbo = round(step.log_likelihood, 4), round(step.elbo, 4)
+    kl = f"{ll - elbo:.4f}" if step.kl >= 5e-5 else readable(step.kl, 2, latex=True)
+    return (
+        rf"\ln p(X\mid\theta) = {ll:.4f} = "
+        rf"\underbrace{{{elbo:.4f}}}_{{\text{{ELBO }} \mathcal{{L}}(q,\theta)}} + "
+        rf"\underbrace{{{kl}}}_{{\mathrm{{KL}}(q\,\|\,p(Z\mid X,\theta))}}"
+    )
 
 
 def decomposition_numbers(history, cursor: int) -> None:
     """ℓ = ELBO + KL at the shown step, in numbers, and what the half-step did to each."""
     step = history[cursor]
-    st.latex(
-        rf"\ln p(X\mid\theta) = {step.log_likelihood:.4f} = "
-        rf"\underbrace{{{step.elbo:.4f}}}_{{\text{{ELBO }} \mathcal{{L}}(q,\theta)}} + "
-        rf"\underbrace{{{step.kl:.4g}}}_{{\mathrm{{KL}}(q\,\|\,p(Z\mid X,\theta))}}"
-    )
+    st.latex(decomposition_latex(step))
+    st.markdown(decomposition_sentence(history, cursor))
+
+
+def decomposition_sentence(history, cursor: int) -> str:
+    """What the shown half-step did to ℓ, the ELBO and the KL, in words and numbers."""
+    step = history[cursor]
     if step.phase == "E" and step.kl <= 1e-9 * abs(step.log_likelihood):
         before = history[cursor - 1]
-        st.markdown(
+        if before.kl <= 1e-9 * abs(step.log_likelihood):
+            return (
+                f"**E-step:** θ stayed and q was already the posterior (KL = "
+                f"{readable(before.kl, 2)}): the bound still touches ln p(X|θ) = "
+                f"{step.log_likelihood:.4f}."
+            )
+        return (
             f"**E-step:** θ stayed, q became the posterior: the gap KL fell from "
-            f"{before.kl:.4g} to {step.kl:.2g}, so the bound rose from {before.elbo:.4f} to "
-            f"touch ln p(X|θ) = {step.log_likelihood:.4f}."
+            f"{readable(before.kl, 4)} to {readable(step.kl, 2)}, so the bound rose from "
+            f"{before.elbo:.4f} to touch ln p(X|θ) = {step.log_likelihood:.4f}."
         )
-    elif step.phase == "E":
-        st.markdown(
+    if step.phase == "E":
+        return (
             f"**E-step (broken):** θ stayed and q was recomputed, but it is not the posterior: "
-            f"the gap is still KL = {step.kl:.4g}, so the bound does not touch ln p(X|θ)."
+            f"the gap is still KL = {readable(step.kl, 4)}, so the bound does not touch "
+            "ln p(X|θ)."
         )
-    elif step.phase == "M":
-        before = history[cursor - 1]
-        rise = step.elbo - before.elbo
-        verdict = (
-            "θ maximised the bound"
-            if rise >= 0
-            else "θ did **not** maximise the bound (a broken M-step): it fell"
+    if step.phase == "M":
+        return _m_step_sentence(history, cursor)
+    if step.params.n_components == 1:
+        return (
+            "**Initial state:** with one component q = 1 is already the posterior: the bound "
+            f"touches ln p(X|θ) (KL = {readable(step.kl, 2)})."
         )
-        st.markdown(
-            f"**M-step:** q stayed, {verdict}: ELBO {before.elbo:.4f} → {step.elbo:.4f} "
-            f"({rise:+.4g}). ln p(X|θ) changed by "
-            f"{step.log_likelihood - before.log_likelihood:+.4g}: the bound's change plus the "
-            f"gap that opened again, KL = {step.kl:.4g}."
-        )
+    return (
+        "**Initial state:** q is uniform over the components, far from the posterior, so "
+        f"the gap is wide: KL = {readable(step.kl, 4)}."
+    )
+
+
+def _m_step_sentence(history, cursor: int) -> str:
+    step, before = history[cursor], history[cursor - 1]
+    rise = step.elbo - before.elbo
+    caveat = history.model.inexact_m_step
+    if rise >= 0:
+        verdict = "θ raised the bound" if caveat else "θ maximised the bound"
+    elif caveat:
+        verdict = f"the bound **fell**, because {caveat}"
     else:
-        st.markdown(
-            "**Initial state:** q is uniform over the components, far from the posterior, so "
-            f"the gap is wide: KL = {step.kl:.4g}."
-        )
+        verdict = "θ did **not** maximise the bound (a broken M-step): it fell"
+    return (
+        f"**M-step:** q stayed, {verdict}: ELBO {before.elbo:.4f} → {step.elbo:.4f} "
+        f"({'+' if rise >= 0 else '−'}{readable(abs(rise), 4)}). ln p(X|θ) "
+        f"{change_phrase(step.log_likelihood - before.log_likelihood)}: the bound's change "
+        f"plus the gap that {'opened again' if step.kl >= 5e-4 else 'barely opened'}, "
+        f"KL = {readable(step.kl, 4)}."
+    )
 
 
-def slice_summary(bound_slice) -> None:
-    """Bishop 9.14's three facts, read off the computed slice."""
+def slice_summary(bound_slice, inexact_m_step: str | None = None) -> None:
+    """Bishop 9.14's three facts, read off the computed slice. ``inexact_m_step`` is the
+    model's reason why its M-step is not the exact maximiser of Q (None when it is)."""
+    st.markdown(slice_facts(bound_slice, inexact_m_step))
+
+
+def slice_facts(bound_slice, inexact_m_step: str | None = None) -> str:
+    """The facts of `slice_summary` as Markdown."""
     s = bound_slice
     zero = int(np.flatnonzero(s.ts == 0.0)[0])
     gap = s.log_likelihood - s.bound
     best = int(np.nanargmax(s.bound))
     spacing = float(np.max(np.diff(s.ts)))
     if np.nanmax(s.bound) - np.nanmin(s.bound) <= 1e-9 * abs(s.ll_at_old):
-        st.markdown(
+        return (
             "The bound is flat along this slice: the M-step did not move θ (EM sits at a fixed "
             "point), so θ_new = θ_old and there is nothing to climb."
         )
-        return
+    why = f" ({inexact_m_step})" if inexact_m_step else ""
     if s.t_new is None:
         where = "."
     elif abs(s.ts[best] - s.t_new) <= spacing:
         where = " — θ_new, the M-step's answer."
     else:
-        where = (
-            f", not at θ_new (t = {s.t_new:g}): this M-step did not maximise the bound, and the"
-            " bound at θ_new is lower than at θ_old."
+        where = f", not at θ_new (t = {s.t_new:g}): this M-step did not maximise the bound{why}" + (
+            ", and the bound at θ_new is lower than at θ_old."
             if s.bound[s.ts == s.t_new][0] < s.bound[s.ts == 0.0][0]
-            else f", not at θ_new (t = {s.t_new:g}): this M-step did not maximise the bound."
+            else "."
         )
     facts = [
         (
-            f"At t = 0 (θ_old) the bound touches: ℓ − L = {gap[zero]:.2g}."
+            f"At t = 0 (θ_old) the bound touches: ℓ − L = {readable(gap[zero], 2)}."
             if gap[zero] <= 1e-9 * abs(s.ll_at_old)
-            else f"At t = 0 (θ_old) the bound does **not** touch: ℓ − L = KL = {gap[zero]:.4g}, "
-            "because q is not the posterior at θ_old (a broken E-step)."
+            else "At t = 0 (θ_old) the bound does **not** touch: ℓ − L = KL = "
+            f"{readable(gap[zero], 4)}, because q is not the posterior at θ_old (a broken E-step)."
         ),
-        f"Everywhere on the slice L ≤ ℓ: the smallest gap is {np.nanmin(gap):.2g}, the largest "
-        f"{np.nanmax(gap):.4g}.",
+        f"Everywhere on the slice L ≤ ℓ: the smallest gap is {readable(np.nanmin(gap), 2)}, the "
+        f"largest {readable(np.nanmax(gap), 4)}.",
         f"The bound is highest at t = {s.ts[best]:.3f}{where}",
     ]
     if np.isnan(s.bound).any():
         facts.append("Gaps in the curves: parameters there are invalid (e.g. a negative variance).")
-    st.markdown("\n".join(f"- {fact}" for fact in facts))
+    return "\n".join(f"- {fact}" for fact in facts)
 
 
 def q_entropy_numbers(history, cursor: int) -> None:
@@ -106,6 +150,17 @@ def q_entropy_numbers(history, cursor: int) -> None:
 
 def _q_names(n_components: int) -> list[str]:
     return [f"jq{k}" for k in range(n_components)]
+
+
+# the (K, point) the q sliders were set for: when either changes they start again at 1/K
+_Q_OWNER = "jq_for"
+
+
+def _restart_q_if_moved(n_components: int, index: int) -> None:
+    if state.get(_Q_OWNER) != (n_components, index):
+        for name in _q_names(MAX_COMPONENTS):
+            state.forget(name)
+        state.put(_Q_OWNER, (n_components, index))
 
 
 def _set_q_to_posterior(posterior: np.ndarray) -> None:
@@ -129,6 +184,7 @@ def jensen_panel(history, cursor: int) -> None:
                 **state.bind("jp", bounds=(0, last), fallback=most_ambiguous_point(history)),
             )
         )
+        _restart_q_if_moved(n_components, index)
         posterior = jensen_terms(model, X, params, index, np.ones(n_components)).posterior
         st.button(
             "Set q to the posterior",
@@ -161,50 +217,79 @@ def jensen_panel(history, cursor: int) -> None:
         index=[f"z = {k + 1}" for k in range(n_components)],
     )
     with left:
-        st.markdown(
-            f"ln p(x) = **{terms.log_evidence:.4f}** ≥ Σ q ln(p/q) = **{terms.bound:.4f}**; "
-            f"gap = KL(q ‖ p(z|x)) = **{terms.gap:.4g}**"
-            + (" — equality: q is the posterior." if terms.gap < 1e-9 else ".")
-        )
+        st.markdown(jensen_sentence(terms))
     with right:
         st.table(table.style.format("{:.4f}"))
+
+
+def jensen_sentence(terms) -> str:
+    """Both sides of Jensen for the chosen q, the Jensen gap and the KL, in numbers."""
+    sides = (
+        f"ln p(x) = **{terms.log_evidence:.4f}** ≥ Σ q ln(p/q) = **{terms.bound:.4f}**; "
+        f"gap = KL(q ‖ p(z|x)) = **{readable(terms.gap, 4)}**"
+    )
+    if terms.gap < 1e-9:
+        return sides + " — equality: q is the posterior."
+    if terms.gap - terms.jensen_gap <= 1e-9:
+        return sides + ", all of it Jensen's gap ln E_q[u] − E_q[ln u]."
+    return (
+        sides + f". q leaves out states the posterior weighs, so E_q[u] < p(x): the Jensen gap "
+        f"ln E_q[u] − E_q[ln u] = {terms.log_mean_ratio:.4f} − ({terms.bound:.4f}) = "
+        f"**{readable(terms.jensen_gap, 4)}**; the rest of the KL is the posterior mass q "
+        "leaves out."
+    )
 
 
 def audit_panel(history) -> None:
     """ℓ_{t+1} ≥ ℓ_t over the run, and the links of the chain for each iteration."""
     rows = monotonicity_audit(history)
-    falls = [row for row in rows if not row.ok]
     if not rows:
-        st.info("The run has no completed iteration yet to audit.")
+        st.info(
+            "The run has no completed iteration to audit: "
+            + (history.message if history.stop_reason != "max_iter" else "no M-step yet.")
+        )
         return
-    open_gaps = sum(not row.gap_closed for row in rows)
-    lowered = sum(not row.bound_raised for row in rows)
-    broken_links = (
-        f"{open_gaps} E-steps left a gap (q was not the posterior), "
-        f"{lowered} M-steps lowered the bound"
-    )
-    if falls:
-        first = falls[0]
-        st.error(
-            f"ℓ fell in {len(falls)} of {len(rows)} iterations. First at iteration "
-            f"{first.iteration} (steps {first.e_step}–{first.m_step}): "
-            f"{first.before:.4f} → {first.after:.4f} ({first.change:+.4g}). "
-            f"Cause: {first.cause}. In all, {broken_links}."
-        )
-    elif open_gaps or lowered:
-        st.warning(
-            f"ℓ did not fall in these {len(rows)} iterations, but the chain is broken: "
-            f"{broken_links}. Nothing guarantees the next iteration; try other data."
-        )
-    else:
-        st.success(
-            f"ℓ never fell: {len(rows)} iterations checked, each E-step closed the gap and "
-            "each M-step raised the bound."
-        )
+    level, verdict = audit_verdict(rows, history.model.inexact_m_step)
+    getattr(st, level)(verdict)
     live_chart(plot_audit(rows), key="audit_chart")
     frame = pd.DataFrame(audit_table(rows)).set_index("iteration")
     st.dataframe(
         frame.style.format({"ℓ before": "{:.4f}", "ℓ after": "{:.4f}", "change": "{:+.3g}"}),
         key="audit_table",
         column_config={"cause": st.column_config.TextColumn(width="large")},
+    )
+
+
+def audit_verdict(rows, inexact_m_step: str | None) -> tuple[str, str]:
+    """(box, text): what the audit found, for an st.error / warning / success box.
+
+    ``inexact_m_step`` is the model's reason why its M-step is not the exact maximiser of Q
+    (None when it is): the bound may then fall without anything being broken.
+    """
+    falls = [row for row in rows if not row.ok]
+    open_gaps = sum(not row.gap_closed for row in rows)
+    lowered = sum(not row.bound_raised for row in rows)
+    links = []
+    if open_gaps:
+        links.append(f"{counted(open_gaps, 'E-step')} left a gap (q was not the posterior)")
+    if lowered:
+        links.append(f"{counted(lowered, 'M-step')} lowered the bound")
+    broken_links = " and ".join(links)
+    why = f" because {inexact_m_step}" if lowered and inexact_m_step else ""
+    if falls:
+        first = falls[0]
+        return "error", (
+            f"ℓ fell in {len(falls)} of {counted(len(rows), 'iteration')}. First at iteration "
+            f"{first.iteration} (steps {first.e_step}–{first.m_step}): "
+            f"{first.before:.4f} → {first.after:.4f} ({change_phrase(first.change)}). "
+            f"Cause: {first.cause}. In all, {broken_links}."
+        )
+    if links:
+        return "warning", (
+            f"ℓ did not fall in these {counted(len(rows), 'iteration')}, but the chain is "
+            f"broken: {broken_links}{why}. Nothing guarantees the next iteration."
+        )
+    return "success", (
+        f"ℓ never fell: {counted(len(rows), 'iteration')} checked, each E-step closed the gap "
+        "and each M-step raised the bound."
     )
