@@ -61,7 +61,7 @@ def test_a_large_step_view_draws_a_stated_sample_under_its_ellipses(large_run):
     assert {trace.type for trace in fig.data} == {"scatter"}  # no WebGL layer above the ellipses
     assert np.array_equal(points.customdata, rows)  # a click names the real point
     np.testing.assert_array_equal(points.x, large_run.X[rows, 0])
-    assert list(points.marker.color) == mixed_colours(large_run.responsibilities(7)[rows])
+    assert list(points.marker.color) == mixed_colours(large_run.responsibilities(7)[rows]).tolist()
     assert fig.layout.title.subtitle.text.startswith("2,000 of 200,000 points drawn")
     selected = fig.data[-1]  # drawn last: above everything, even when not in the sample
     assert (selected.x[0], selected.y[0]) == tuple(large_run.X[123_456])
@@ -90,7 +90,7 @@ def test_the_animation_of_a_large_run_stays_small(large_run):
     step = int(frames[5]["name"])
     assert frames[5]["data"][0]["marker"]["color"] == mixed_colours(
         large_run.responsibilities(step, drawn_points(N_LARGE))
-    )
+    ).tolist()
     assert f"({len(frames)} of its {len(large_run)} steps)" in fig.layout.title.text
     assert fig.layout.title.subtitle.text
 

@@ -41,6 +41,9 @@ def test_mixed_colours_are_responsibility_weighted():
     np.testing.assert_array_equal(_rgb(colours[0]), blue)
     np.testing.assert_array_equal(_rgb(colours[1]), vermillion)
     np.testing.assert_allclose(_rgb(colours[2]), (blue + vermillion) / 2, atol=0.51)
+    # the vectorised hex formatting agrees with formatting each point by hand
+    rgb = np.rint(resp @ np.array([blue, vermillion])).astype(int)
+    assert colours.tolist() == [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb]
 
 
 def test_2d_figure_points_ellipses_and_means(history):
@@ -48,7 +51,7 @@ def test_2d_figure_points_ellipses_and_means(history):
     fig = plot_mixture_2d(history, index, selected=7)
     params = history[index].params
     assert len(fig.data) == 1 + 3 + 1 + 1
-    assert list(fig.data[0].marker.color) == mixed_colours(history.responsibilities(index))
+    assert list(fig.data[0].marker.color) == mixed_colours(history.responsibilities(index)).tolist()
     means = fig.data[4]
     for k in range(3):
         rings = fig.data[1 + k]
@@ -90,7 +93,7 @@ def test_animation_has_a_frame_per_step(history):
     assert [f["name"] for f in frames] == [str(i) for i in range(len(history))]
     assert list(frames[3]["data"][0]["marker"]["color"]) == mixed_colours(
         history.responsibilities(3)
-    )
+    ).tolist()
     assert fig.layout.sliders[0].steps[3].label == "3 E"
     assert fig.layout.updatemenus[0].buttons[0].args[1]["frame"]["redraw"] is False
     assert fig.layout.updatemenus[0].buttons[0].label == "▶ Play"

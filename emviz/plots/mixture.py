@@ -91,10 +91,10 @@ def _axis_ranges(X: np.ndarray, pad: float = 0.12) -> list[list[float]]:
 
 
 def _point_colours(history, index: int, drawn: np.ndarray) -> np.ndarray:
-    """The drawn points' colours, as an array: plotly deep-copies a list item by item
-    (~30 ms for 3 000 strings per figure), an array at once."""
+    """The drawn points' colours, as an array (plotly deep-copies a list item by item, ~30 ms
+    for 3 000 strings per figure, and an array at once)."""
     rows = None if len(drawn) == len(history.X) else drawn
-    return np.array(mixed_colours(history.responsibilities(index, rows)))
+    return mixed_colours(history.responsibilities(index, rows))
 
 
 def _points_2d(history, index: int, drawn: np.ndarray) -> go.Scatter:
@@ -391,15 +391,18 @@ def play_frame_ms(n_frames: int) -> int:
 def _frame(history, index: int) -> go.Frame:
     """One animation frame: a 1-D frame replaces every trace but the histogram (trace 0); a
     2-D frame only recolours the points (their positions never change) and replaces the
-    ellipses and means."""
+    ellipses and means. Traces go in as plain dicts: copying a whole animation's trace
+    objects costs plotly more than the figure's JSON itself."""
     if history.X.shape[1] == 1:
-        data = [trace for trace, _ in _traces_1d(history, index)]
-        return go.Frame(
-            data=data, traces=list(range(1, 1 + len(data))), name=str(index), _validate=False
-        )
-    points, *rest = _traces_2d(history, index, None)
-    data = [{"marker": {"color": points.marker.color}}, *rest]
-    return go.Frame(data=data, traces=list(range(len(data))), name=str(index), _validate=False)
+        data = [trace.to_plotly_json() for trace, _ in _traces_1d(history, index)]
+        first = 1  # trace 0 is the (fixed) histogram
+    else:
+        points, *rest = _traces_2d(history, index, None)
+        data = [{"marker": {"color": points.marker.color}}]
+        data += [trace.to_plotly_json() for trace in rest]
+        first = 0
+    traces = list(range(first, first + len(data)))
+    return go.Frame(data=data, traces=traces, name=str(index), _validate=False)
 
 
 def _animate_args(frame_ms: int, redraw: bool) -> dict:
