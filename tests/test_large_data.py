@@ -88,9 +88,10 @@ def test_the_animation_of_a_large_run_stays_small(large_run):
     # a frame recolours the drawn points only: their positions are not sent again
     assert set(frames[5]["data"][0]) == {"marker"}
     step = int(frames[5]["name"])
-    assert frames[5]["data"][0]["marker"]["color"] == mixed_colours(
-        large_run.responsibilities(step, drawn_points(N_LARGE))
-    ).tolist()
+    assert (
+        frames[5]["data"][0]["marker"]["color"]
+        == mixed_colours(large_run.responsibilities(step, drawn_points(N_LARGE))).tolist()
+    )
     assert f"({len(frames)} of its {len(large_run)} steps)" in fig.layout.title.text
     assert fig.layout.title.subtitle.text
 

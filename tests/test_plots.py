@@ -91,9 +91,10 @@ def test_animation_has_a_frame_per_step(history):
     go.Figure(as_dict)  # full plotly validation of every frame (skipped when building)
     frames = as_dict["frames"]
     assert [f["name"] for f in frames] == [str(i) for i in range(len(history))]
-    assert list(frames[3]["data"][0]["marker"]["color"]) == mixed_colours(
-        history.responsibilities(3)
-    ).tolist()
+    assert (
+        list(frames[3]["data"][0]["marker"]["color"])
+        == mixed_colours(history.responsibilities(3)).tolist()
+    )
     assert fig.layout.sliders[0].steps[3].label == "3 E"
     assert fig.layout.updatemenus[0].buttons[0].args[1]["frame"]["redraw"] is False
     assert fig.layout.updatemenus[0].buttons[0].label == "▶ Play"
