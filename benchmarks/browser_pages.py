@@ -388,14 +388,21 @@ def interact_home(page, base: str, args) -> float:
     return ready["abs"] - t0
 
 
-def interact_step(page, base: str, args) -> float:
-    """ "Full iteration" -> the main chart shows the new step (Reset, untimed, at the end)."""
+def _full_iteration_button(page, args, settle):
+    """The enabled "Full iteration" button, pressing "Reset" (untimed, then ``settle()``)
+    while the run is at its end."""
     full, reset = h.step_button(page, "Full iteration"), h.step_button(page, "Reset")
     while full.is_disabled():
         if reset.is_disabled():
             raise PageError("both 'Full iteration' and 'Reset' are disabled")
         h.click_and_wait(page, reset, args.timeout)
-        page.wait_for_timeout(200)
+        settle()
+    return full
+
+
+def interact_step(page, base: str, args) -> float:
+    """ "Full iteration" -> the main chart shows the new step (Reset, untimed, at the end)."""
+    full = _full_iteration_button(page, args, lambda: page.wait_for_timeout(200))
     before = page.evaluate("(c) => window.__emviz.chartStep(c)", h.MAIN_CHART)
     h.mark_chart(page, h.MAIN_CHART)
     runs = h.script_runs(page)
@@ -412,12 +419,13 @@ def interact_step(page, base: str, args) -> float:
 
 def interact_why(page, base: str, args) -> float:
     """ "Full iteration" -> its rerun finished and every chart drawn, no change for --settle."""
-    full, reset = h.step_button(page, "Full iteration"), h.step_button(page, "Reset")
-    while full.is_disabled():
-        if reset.is_disabled():
-            raise PageError("both 'Full iteration' and 'Reset' are disabled")
-        h.click_and_wait(page, reset, args.timeout)
-        wait_ready(page, origin=now(page)[1], settle_ms=args.settle, timeout_ms=args.timeout)
+    full = _full_iteration_button(
+        page,
+        args,
+        lambda: wait_ready(
+            page, origin=now(page)[1], settle_ms=args.settle, timeout_ms=args.timeout
+        ),
+    )
     runs = h.script_runs(page)
     t0, origin = now(page)
     full.click()

@@ -23,6 +23,7 @@ from emviz.ui.bound_panels import (
     decomposition_numbers,
     jensen_panel,
     q_entropy_numbers,
+    slice_caption,
     slice_summary,
 )
 from emviz.ui.cache import bound_history, bound_slice_of, two_mean_bound_surfaces
@@ -99,15 +100,7 @@ else:
     if bound_slice is None:
         st.info(f"This run has no completed iteration, so no M-step to draw: {history.message}")
     else:
-        st.caption(
-            f"Iteration of steps {bound_slice.e_step}–{bound_slice.m_step}"
-            + (
-                f": the last completed one. The M-step after the shown E-step failed — "
-                f"{history.message}"
-                if cursor > bound_slice.m_step
-                else "."
-            )
-        )
+        st.caption(slice_caption(bound_slice, history, cursor))
         live_chart(plot_bound_slice(bound_slice), key="slice_chart")
         slice_summary(bound_slice, history.model.inexact_m_step)
         if run.family is Family.TWO_MEANS:

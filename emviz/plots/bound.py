@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from emviz.analysis.explain import readable
-from emviz.plots.palette import component_colour
+from emviz.plots.palette import GRID, component_colour
 
 LL_COLOUR = "#222222"
 ELBO_COLOUR = "#0072B2"
@@ -18,7 +18,6 @@ KL_COLOUR = "#D55E00"
 Q_COLOUR = "#009E73"
 ENTROPY_COLOUR = "#CC79A7"
 NEXT_BOUND_COLOUR = "#E69F00"
-_GRID = {"showgrid": True, "gridcolor": "#eee"}
 
 
 def _padded(values, pad_fraction: float = 0.08) -> list[float]:
@@ -46,9 +45,9 @@ def _two_rows(top_share: float, spacing: float, x_title: str) -> dict:
     lower = (1.0 - spacing) * (1.0 - top_share)
     return {
         "xaxis": {"anchor": "y", "domain": [0, 1], "matches": "x2", "showticklabels": False},
-        "xaxis2": {"anchor": "y2", "domain": [0, 1], "title": {"text": x_title}, **_GRID},
-        "yaxis": {"anchor": "x", "domain": [lower + spacing, 1.0], **_GRID},
-        "yaxis2": {"anchor": "x2", "domain": [0.0, lower], **_GRID},
+        "xaxis2": {"anchor": "y2", "domain": [0, 1], "title": {"text": x_title}, **GRID},
+        "yaxis": {"anchor": "x", "domain": [lower + spacing, 1.0], **GRID},
+        "yaxis2": {"anchor": "x2", "domain": [0.0, lower], **GRID},
     }
 
 
@@ -214,8 +213,8 @@ def plot_bound_slice(bound_slice) -> go.Figure:
         "margin": {"l": 70, "r": 10, "t": 40, "b": 40},
         "plot_bgcolor": "white",
         "title": {"text": f"Along {s.label}: θ(t) = θ_old + t · direction", "font": {"size": 14}},
-        "xaxis": {"title": {"text": "t"}, **_GRID},
-        "yaxis": {"title": {"text": "nats"}, "range": [top - 5 * gain, top + 0.5 * gain], **_GRID},
+        "xaxis": {"title": {"text": "t"}, **GRID},
+        "yaxis": {"title": {"text": "nats"}, "range": [top - 5 * gain, top + 0.5 * gain], **GRID},
         "legend": {"orientation": "h", "y": -0.2, "x": 0, "font": {"size": 11}},
         "shapes": lines,
         "annotations": [
@@ -359,8 +358,8 @@ def plot_jensen(terms) -> go.Figure:
             "text": "ln is concave: the average of the logs lies below the log of the average",
             "font": {"size": 14},
         },
-        "xaxis": {"title": {"text": "u"}, "range": [-0.03 * right, right], **_GRID},
-        "yaxis": {"title": {"text": "ln u"}, "range": [low - pad, high + pad], **_GRID},
+        "xaxis": {"title": {"text": "u"}, "range": [-0.03 * right, right], **GRID},
+        "yaxis": {"title": {"text": "ln u"}, "range": [low - pad, high + pad], **GRID},
         "legend": {"orientation": "h", "y": -0.22, "x": 0, "font": {"size": 11}},
     }
     return _figure(traces, layout)
@@ -474,11 +473,11 @@ def plot_audit(rows) -> go.Figure:
         "margin": {"l": 70, "r": 10, "t": 40, "b": 40},
         "plot_bgcolor": "white",
         "title": {"text": "ln p(X | θ) after each iteration", "font": {"size": 14}},
-        "xaxis": {"title": {"text": "iteration"}, "dtick": 1 if len(rows) <= 12 else None, **_GRID},
+        "xaxis": {"title": {"text": "iteration"}, "dtick": 1 if len(rows) <= 12 else None, **GRID},
         "yaxis": {
             "title": {"text": "nats"},
             "range": _padded(values[1:] if len(values) > 2 else values),
-            **_GRID,
+            **GRID,
         },
         "legend": {"orientation": "h", "y": -0.3, "x": 0, "font": {"size": 11}},
     }

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from scipy.stats import norm
 
-from emviz.plots.palette import component_colour, mixed_colours
+from emviz.plots.palette import GRID, component_colour, mixed_colours
 
 # Above this many points a figure draws a seeded random sample of them (EM still uses all):
 # an SVG scatter stays quick to restyle, what is sent to the browser stays bounded, and the
@@ -49,15 +49,15 @@ def drawn_points(n_samples: int, max_points: int = MAX_DRAWN_POINTS) -> np.ndarr
     return np.sort(rng.choice(n_samples, max_points, replace=False))
 
 
-def sample_note(n_samples: int, n_drawn: int) -> str:
+def sample_note(n_samples: int) -> str:
     """What a figure drawing a sample says about it ('' when it draws every point)."""
-    if n_drawn >= n_samples:
+    if n_samples <= MAX_DRAWN_POINTS:
         return ""
-    return f"{n_drawn:,} of {n_samples:,} points drawn (a random sample) · EM uses all"
+    return f"{MAX_DRAWN_POINTS:,} of {n_samples:,} points drawn (a random sample) · EM uses all"
 
 
 def _title(text: str, history, size: int = 15) -> dict:
-    note = sample_note(len(history.X), len(drawn_points(len(history.X))))
+    note = sample_note(len(history.X))
     title = {"text": text, "font": {"size": size}}
     if note:
         title["subtitle"] = {"text": note, "font": {"size": 12, "color": "#555"}}
@@ -182,19 +182,16 @@ def _traces_2d(history, index: int, selected: int | None) -> list[go.BaseTraceTy
     return traces
 
 
-_GRID = {"showgrid": True, "gridcolor": "#eee"}
-
-
 def _layout_2d(history, title: str) -> dict:
     x_range, y_range = _axis_ranges(history.X)
     return {
         "title": _title(title, history),
-        "xaxis": {"range": x_range, "title": "x₁", "zeroline": False, **_GRID},
+        "xaxis": {"range": x_range, "title": "x₁", "zeroline": False, **GRID},
         "yaxis": {
             "range": y_range,
             "title": "x₂",
             "zeroline": False,
-            **_GRID,
+            **GRID,
             "scaleanchor": "x",
             "scaleratio": 1,
         },
@@ -369,7 +366,7 @@ def animation_steps(history, max_frames: int = 200) -> list[int]:
     Fewer when many points are drawn: the frames' total size stays under
     `ANIMATION_POINT_FRAMES` point colours whatever the data's size.
     """
-    n_drawn = len(drawn_points(len(history.X)))
+    n_drawn = min(len(history.X), MAX_DRAWN_POINTS)
     max_frames = max(2, min(max_frames, ANIMATION_POINT_FRAMES // n_drawn))
     n_steps = len(history)
     if n_steps <= max_frames:

@@ -94,6 +94,18 @@ def _m_step_sentence(history, cursor: int) -> str:
     )
 
 
+def slice_caption(bound_slice, history, cursor: int) -> str:
+    """Which iteration the slice shows: the shown one, or the last completed one when the
+    shown E-step's M-step failed (a collapsed run)."""
+    steps = f"Iteration of steps {bound_slice.e_step}–{bound_slice.m_step}"
+    if cursor <= bound_slice.m_step:
+        return steps + "."
+    return (
+        f"{steps}: the last completed one. The M-step after the shown E-step failed — "
+        f"{history.message}"
+    )
+
+
 def slice_summary(bound_slice, inexact_m_step: str | None = None) -> None:
     """Bishop 9.14's three facts, read off the computed slice. ``inexact_m_step`` is the
     model's reason why its M-step is not the exact maximiser of Q (None when it is)."""
