@@ -8,7 +8,7 @@ import pytest
 from emviz import GaussianMixture, run_em
 from emviz.analysis.audit import monotonicity_audit
 from emviz.analysis.explain import change_phrase, describe_step, readable
-from emviz.data import load_preset
+from emviz.data import load_faithful, load_preset
 from emviz.models import OvershootingMStep, TwoMeanMixture, WeightlessEStep
 from emviz.ui.bound_panels import audit_verdict, decomposition_latex, decomposition_sentence
 
@@ -182,3 +182,24 @@ def test_bishops_slice_names_reg_covar_where_the_m_step_misses_the_maximum(regul
     facts = slice_facts(bound_slice(regularised, fallen.m_step), REG_CAUSE)
     assert f"this M-step did not maximise the bound ({REG_CAUSE})" in facts
     assert "e-" not in facts  # small gaps as powers of ten, not 2.3e-13
+
+
+def test_a_change_within_rounding_is_no_change():
+    """At a fixed point ℓ wobbles in its last bits: that is not a fall (hand values)."""
+    assert change_phrase(-1.14e-13, -2115.4) == "did not change (beyond rounding)"
+    assert change_phrase(0.0, -2115.4) == "did not change"
+    assert change_phrase(-1e-6, -2115.4) == f"fell by {readable(1e-6)}"
+    assert change_phrase(0.5, -2115.4) == "rose by 0.5"
+    converged = run_em(GaussianMixture(1), load_faithful(standardize=True), "kmeans++", tol=1e-12)
+    assert "fell" not in describe_step(converged, len(converged) - 1)
+
+
+def test_a_small_move_is_shown_with_the_decimals_it_needs():
+    """'moved from 1.547 to 1.547' said nothing: the two positions must differ as printed."""
+    X = load_preset("1-D two-component mixture", n_samples=500, seed=0)
+    run = run_em(GaussianMixture(3), X, "kmeans++", max_iter=60, tol=0, seed=0)
+    for index in range(2, len(run), 2):
+        text = describe_step(run, index)
+        found = re.search(r"mean moved from (\S+) to (\S+),", text)
+        if found:
+            assert found.group(1) != found.group(2), text

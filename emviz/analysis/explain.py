@@ -7,13 +7,19 @@ import math
 import numpy as np
 from scipy.stats import multivariate_normal
 
+from emviz.engine import DROP_RTOL
+
 _CHANGE_ATOL = 1e-12
 
 
-def _vector(values: np.ndarray) -> str:
-    return (
-        "(" + ", ".join(f"{v:.3f}" for v in values) + ")" if len(values) > 1 else f"{values[0]:.3f}"
-    )
+def _vector(values: np.ndarray, decimals: int = 3) -> str:
+    numbers = [f"{v:.{decimals}f}" for v in values]
+    return "(" + ", ".join(numbers) + ")" if len(values) > 1 else numbers[0]
+
+
+def _decimals_to_show(move: float) -> int:
+    """Enough decimals (3 to 8) that a move of this size shows between two positions."""
+    return int(np.clip(math.ceil(-math.log10(move)) + 1, 3, 8)) if move > 0 else 3
 
 
 def component_table(params) -> list[dict]:
@@ -76,10 +82,14 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SHOWN_PRECISION = 5e-4
 
 
-def change_phrase(change: float) -> str:
-    """A change of ℓ as words: "rose by 0.0312", "fell by 0.0288", "did not change"."""
-    if change == 0:
-        return "did not change"
+def change_phrase(change: float, scale: float = 0.0) -> str:
+    """A change of ℓ as words: "rose by 0.0312", "fell by 0.0288", "did not change".
+
+    A change within rounding of a value of size ``scale`` (the engine's DROP_RTOL · scale)
+    did not change it: at a fixed point ℓ wobbles in its last bits.
+    """
+    if abs(change) <= DROP_RTOL * abs(scale):
+        return "did not change (beyond rounding)" if change else "did not change"
     return f"{'rose' if change > 0 else 'fell'} by {readable(abs(change))}"
 
 
@@ -167,21 +177,24 @@ def _describe_m_step(history, index: int) -> str:
         else f"the gap stays closed (KL = {readable(step.kl, 2)})"
     )
     caveat = history.model.inexact_m_step
-    why = f" ({caveat}, and then ℓ can fall)" if change < 0 and caveat else ""
+    changed = change_phrase(change, step.log_likelihood)
+    falls = change < -DROP_RTOL * abs(step.log_likelihood)
+    why = f" ({caveat}, and then ℓ can fall)" if falls and caveat else ""
     moved = _largest_parameter_change(before.params, step.params)
     if moved < _SHOWN_PRECISION:
         return (
             f"M-step: the parameters no longer change (the largest move is "
             f"{readable(moved, 2)}): EM has reached a fixed point, where the M-step gives back "
-            f"the θ the E-step started from. The log-likelihood {change_phrase(change)}{why}, "
+            f"the θ the E-step started from. The log-likelihood {changed}{why}, "
             f"ℓ = {step.log_likelihood:.3f}; {gap}."
         )
     moves = np.linalg.norm(step.params.means - before.params.means, axis=1)
     k = int(np.argmax(moves))
+    decimals = _decimals_to_show(moves[k])
     nk = history.responsibilities(index)[:, k].sum()
     mean = (
-        f"component {k + 1}'s mean moved from {_vector(before.params.means[k])} to "
-        f"{_vector(step.params.means[k])}, the average of the points weighted by their "
+        f"component {k + 1}'s mean moved from {_vector(before.params.means[k], decimals)} to "
+        f"{_vector(step.params.means[k], decimals)}, the average of the points weighted by their "
         f"responsibility for it (N_{k + 1} = {nk:.2f} points' worth)"
         if moves[k] >= _SHOWN_PRECISION
         else f"no mean moved by more than {readable(moves[k], 2)}"
@@ -192,7 +205,7 @@ def _describe_m_step(history, index: int) -> str:
         else "the variances were re-fitted around it"
     )
     return (
-        f"M-step: {mean}; {weight}. The log-likelihood {change_phrase(change)}{why} to "
+        f"M-step: {mean}; {weight}. The log-likelihood {changed}{why} to "
         f"{step.log_likelihood:.3f}; {gap}."
     )
 

@@ -53,7 +53,7 @@ def sample_note(n_samples: int) -> str:
     """What a figure drawing a sample says about it ('' when it draws every point)."""
     if n_samples <= MAX_DRAWN_POINTS:
         return ""
-    return f"{MAX_DRAWN_POINTS:,} of {n_samples:,} points drawn (a random sample) · EM uses all"
+    return f"{MAX_DRAWN_POINTS:,} of {n_samples:,} points drawn (random) · EM uses all"
 
 
 def _title(text: str, history, size: int = 15) -> dict:
@@ -65,13 +65,14 @@ def _title(text: str, history, size: int = 15) -> dict:
 
 
 def step_title(history, index: int) -> str:
+    """Two short lines, so that the title stays whole in a narrow column (a projector)."""
     step = history[index]
-    if step.phase == "init":
-        return f"Step 0 · initial state · log-likelihood {step.log_likelihood:.3f}"
-    return (
-        f"Step {index} · iteration {step.iteration}, {step_label(history, index)} · "
-        f"log-likelihood {step.log_likelihood:.3f}"
+    where = (
+        "initial state"
+        if step.phase == "init"
+        else f"iteration {step.iteration}, {step_label(history, index)}"
     )
+    return f"Step {index} · {where}<br>log-likelihood {step.log_likelihood:.3f}"
 
 
 def ellipse_xy(mean: np.ndarray, covariance: np.ndarray, radius: float) -> np.ndarray:
@@ -196,7 +197,7 @@ def _layout_2d(history, title: str) -> dict:
             "scaleratio": 1,
         },
         "legend": {"orientation": "h", "y": -0.16, "x": 0},
-        "margin": {"l": 50, "r": 10, "t": 50, "b": 40},
+        "margin": {"l": 50, "r": 10, "t": 85, "b": 40},
         "height": 580,
         "plot_bgcolor": "white",
         "uirevision": "keep-zoom",
@@ -244,7 +245,7 @@ def _traces_1d(history, index: int) -> list[tuple[go.BaseTraceType, int]]:
                     y=densities[k],
                     mode="lines",
                     line={"color": component_colour(k), "width": 2.5},
-                    name=f"π{k + 1}·N(x | μ{k + 1}, σ{k + 1}²), π{k + 1} = {params.weights[k]:.3f}",
+                    name=f"π{k + 1}·N(μ{k + 1}, σ{k + 1}²), π{k + 1} = {params.weights[k]:.3f}",
                 ),
                 1,
             )
@@ -339,7 +340,7 @@ def plot_mixture_1d(history, index: int) -> go.Figure:
     fig.update_layout(
         title=_title(step_title(history, index), history),
         height=560,
-        margin={"l": 50, "r": 10, "t": 50, "b": 40},
+        margin={"l": 50, "r": 10, "t": 85, "b": 40},
         plot_bgcolor="white",
         legend={"orientation": "h", "y": -0.12, "x": 0},
     )
