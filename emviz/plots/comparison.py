@@ -44,7 +44,7 @@ def plot_log_likelihood_paths(paths) -> go.Figure:
     fig.update_layout(
         title={"text": "Log-likelihood per iteration", "font": {"size": 14}},
         xaxis={"title": "iteration"},
-        yaxis={"title": "ℓ"},
+        yaxis={"title": "log-likelihood ℓ"},  # a lone rotated ℓ reads as "~"
         **_LAYOUT,
     )
     return fig
