@@ -6,17 +6,18 @@ import math
 
 import numpy as np
 
+from emviz.convergence import ConvergenceMonitor
 from emviz.history import Drop, History, Step
-from emviz.models.protocol import SingularParameters
+from emviz.models.protocol import LatentVariableModel, SingularParameters
 
 # Keep the responsibilities of E-steps while their total stays below this; beyond it they are
 # recomputed from the recorded parameters on demand.
 RESP_STORE_BYTES = 32 * 2**20
-# Decreases smaller than this fraction of |log-likelihood| are rounding, not drops.
-DROP_RTOL = 1e-10
 
 
-def run_em(model, X, init, *, max_iter: int = 100, tol: float = 1e-6, seed: int = 0) -> History:
+def run_em(
+    model: LatentVariableModel, X, init, *, max_iter: int = 100, tol: float = 1e-6, seed: int = 0
+) -> History:
     """Run EM from ``init`` and record every E-step and M-step.
 
     Parameters
@@ -27,8 +28,9 @@ def run_em(model, X, init, *, max_iter: int = 100, tol: float = 1e-6, seed: int 
     max_iter : int
         Maximum number of iterations (each one an E-step and an M-step).
     tol : float
-        Stop when the log-likelihood per sample changes by less than ``tol`` in an
-        iteration (the same rule as scikit-learn); 0 runs all ``max_iter`` iterations.
+        Stop when the model's objective (the log-likelihood) per sample changes by less than
+        ``tol`` in an iteration (`emviz.convergence.ConvergenceMonitor`, the rule of
+        scikit-learn); 0 runs all ``max_iter`` iterations.
     seed : int
         Used only when ``init`` is a method name.
 
@@ -40,12 +42,10 @@ def run_em(model, X, init, *, max_iter: int = 100, tol: float = 1e-6, seed: int 
     """
     if int(max_iter) != max_iter or max_iter < 0:
         raise ValueError(f"max_iter must be a whole number >= 0, got {max_iter}")
-    if not (tol >= 0 and math.isfinite(tol)):
-        raise ValueError(f"tol must be a finite number >= 0, got {tol}")
     data = model.prepare(X)
+    monitor = ConvergenceMonitor(tol, data.X.shape[0], model.objective)
     params = model.init_params(data, init, seed) if isinstance(init, str) else init
-    if hasattr(model, "check_params"):
-        model.check_params(params, data.X.shape[1])
+    model.check_params(params, data.X.shape[1])
     recorder = _Recorder(model, data)
     evaluated = model.e_step(data, params)
     recorder.record(0, "init", params, model.uniform_posterior(data, params), evaluated)
@@ -66,11 +66,12 @@ def run_em(model, X, init, *, max_iter: int = 100, tol: float = 1e-6, seed: int 
             message = f"Stopped in iteration {iteration}: the M-step produced non-finite values."
             break
         recorder.record(iteration, "M", params, q, evaluated)
-        if _has_converged(recorder.steps, tol, data.X.shape[0]):
+        if monitor.converged([monitor.value(s) for s in recorder.steps[-3::2]]):
             stop_reason = "converged"
             message = (
-                f"Converged after {counted(iteration, 'iteration')}: the log-likelihood per "
-                f"point changed by less than tol = {tol:g}."
+                f"Converged after {counted(iteration, 'iteration')}: the "
+                f"{monitor.objective.replace('_', '-')} per point changed by less than "
+                f"tol = {tol:g}."
             )
             break
     return History(
@@ -81,7 +82,7 @@ def run_em(model, X, init, *, max_iter: int = 100, tol: float = 1e-6, seed: int 
         message=message,
         tol=float(tol),
         max_iter=int(max_iter),
-        drops=tuple(_find_drops(recorder.steps, model.inexact_m_step)),
+        drops=tuple(_find_drops(recorder.steps, monitor, model.inexact_m_step)),
         stored_resp=recorder.stored_resp,
     )
 
@@ -122,24 +123,16 @@ class _Recorder:
             self._maybe_store(step.index, q)
 
     def _maybe_store(self, index: int, q) -> None:
-        resp_t = getattr(q, "resp_t", None)
-        if resp_t is None or self._stored_bytes + resp_t.nbytes > RESP_STORE_BYTES:
+        resp = q.resp  # a view of the posterior's own array: storing it copies nothing
+        if self._stored_bytes + resp.nbytes > RESP_STORE_BYTES:
             return
-        resp_t.setflags(write=False)
-        self.stored_resp[index] = resp_t
-        self._stored_bytes += resp_t.nbytes
+        resp.setflags(write=False)
+        self.stored_resp[index] = resp
+        self._stored_bytes += resp.nbytes
 
 
 def _is_finite(params, evaluated) -> bool:
     return params.is_finite() and math.isfinite(evaluated.log_likelihood)
-
-
-def _has_converged(steps: list[Step], tol: float, n_samples: int) -> bool:
-    """The last iteration changed the log-likelihood per sample by less than ``tol``."""
-    if len(steps) < 3:
-        return False
-    change = steps[-1].log_likelihood - steps[-3].log_likelihood
-    return abs(change) / n_samples < tol
 
 
 def counted(count: int, noun: str) -> str:
@@ -147,27 +140,32 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _find_drops(steps: list[Step], inexact_m_step: str | None = None) -> list[Drop]:
-    """Every M-step after which log p(X|θ) is lower than before that iteration, with its cause.
+def _find_drops(
+    steps: list[Step], monitor: ConvergenceMonitor, inexact_m_step: str | None = None
+) -> list[Drop]:
+    """Every M-step after which the objective is lower than before that iteration, with its cause.
 
     EM's guarantee (ℓ_new ≥ ELBO_after_M ≥ ELBO_after_E = ℓ_old) names the suspects: an M-step
     that lowered the bound, or an E-step that did not close the gap. ``inexact_m_step`` is the
     model's own reason why its M-step is not the exact maximiser of Q (see
-    `emviz.models.protocol`): when given, it is the cause named for a lowered bound.
+    `emviz.models.protocol`): when given, it is the cause named for a lowered bound. What counts
+    as lower is the monitor's decision (rounding is not a fall).
     """
     lowered = "the M-step lowered the lower bound: " + (inexact_m_step or "it did not maximise Q")
     drops = []
     for m_step in (s for s in steps if s.phase == "M"):
         e_step = steps[m_step.index - 1]
-        before = steps[m_step.index - 2].log_likelihood
-        fall = before - m_step.log_likelihood
-        if fall <= DROP_RTOL * abs(before):
+        before = monitor.value(steps[m_step.index - 2])
+        after = monitor.value(m_step)
+        if not monitor.fell(before, after):
             continue
-        if m_step.elbo < e_step.elbo - DROP_RTOL * abs(before):
+        if monitor.fell(e_step.elbo, m_step.elbo, scale=before):
             cause = lowered
-        elif e_step.kl > DROP_RTOL * abs(before):
+        elif not monitor.negligible(e_step.kl, before):
             cause = "the E-step left a gap: q was not the exact posterior"
         else:
             cause = "rounding error"
-        drops.append(Drop(step=m_step.index, quantity="log_likelihood", amount=fall, cause=cause))
+        drops.append(
+            Drop(step=m_step.index, quantity=monitor.objective, amount=before - after, cause=cause)
+        )
     return drops

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from emviz.convergence import ConvergenceMonitor
+
 PHASES = ("init", "E", "M")
 STOP_REASONS = ("converged", "max_iter", "singular", "non_finite")
 _FORMAT = "emviz-history"
@@ -127,6 +129,11 @@ class History:
     def converged(self) -> bool:
         return self.stop_reason == "converged"
 
+    @property
+    def monitor(self) -> ConvergenceMonitor:
+        """The stopping rule and fall test this run was judged by."""
+        return ConvergenceMonitor(self.tol, len(self.X), self.model.objective)
+
     def column(self, name: str) -> np.ndarray:
         """One recorded scalar over all steps, e.g. ``column('log_likelihood')``."""
         return np.array([getattr(step, name) for step in self.steps])
@@ -166,7 +173,7 @@ class History:
         if self.steps[index].phase == "M":
             index -= 1
         if index in self.stored_resp:
-            resp = self.stored_resp[index].T
+            resp = self.stored_resp[index]
             return resp if rows is None else resp[rows]
         return self.posterior(index, None if rows is None else self.X[rows]).resp
 

@@ -11,7 +11,6 @@ from emviz.analysis.bound import (
     M_STEP_DIRECTION,
     bound_along,
     bound_slice,
-    free_directions,
     jensen_terms,
     parameter_vector,
     params_from_vector,
@@ -120,12 +119,12 @@ def test_other_directions_stay_below_and_touch(faithful_runs, two_mean_run):
             )
             zero = np.flatnonzero(s.ts == 0.0)[0]
             assert s.bound[zero] == pytest.approx(s.log_likelihood[zero], rel=1e-10)
-    assert list(free_directions(two_mean_run.model, two_mean_run[0].params)) == ["μ1", "μ2"]
+    assert list(two_mean_run.model.free_directions(two_mean_run[0].params)) == ["μ1", "μ2"]
 
 
 def test_weight_direction_keeps_the_weights_on_the_simplex(faithful_runs):
     history = faithful_runs["full"]
-    unit = free_directions(history.model, history[0].params)["π1"]
+    unit = history.model.free_directions(history[0].params)["π1"]
     assert unit[:2].tolist() == [1.0, -1.0] and not unit[2:].any()
 
 

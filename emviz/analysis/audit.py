@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emviz.engine import DROP_RTOL
-
 
 @dataclass(frozen=True)
 class AuditRow:
@@ -36,28 +34,29 @@ class AuditRow:
         return self.after - self.before
 
 
-def monotonicity_audit(history, rtol: float = DROP_RTOL) -> list[AuditRow]:
+def monotonicity_audit(history) -> list[AuditRow]:
     """One AuditRow per completed iteration of ``history``.
 
-    A change counts as a decrease only beyond ``rtol``·|ℓ| (rounding is not a decrease); the
-    cause of a decrease is the one the engine recorded in ``history.drops``.
+    What counts as a decrease is the run's `emviz.convergence.ConvergenceMonitor` decision
+    (rounding is not a decrease); the cause of a decrease is the one the engine recorded in
+    ``history.drops``.
     """
+    monitor = history.monitor
     causes = {drop.step: drop.cause for drop in history.drops}
     rows = []
     for m_step in (step for step in history.steps if step.phase == "M"):
         e_step = history[m_step.index - 1]
-        before = history[m_step.index - 2].log_likelihood
-        slack = rtol * abs(before)
-        ok = m_step.log_likelihood >= before - slack
+        before, after = monitor.value(history[m_step.index - 2]), monitor.value(m_step)
+        ok = not monitor.fell(before, after)
         rows.append(
             AuditRow(
                 iteration=m_step.iteration,
                 e_step=e_step.index,
                 m_step=m_step.index,
                 before=before,
-                after=m_step.log_likelihood,
-                gap_closed=e_step.kl <= slack,
-                bound_raised=m_step.elbo >= e_step.elbo - slack,
+                after=after,
+                gap_closed=monitor.negligible(e_step.kl, before),
+                bound_raised=not monitor.fell(e_step.elbo, m_step.elbo, scale=before),
                 ok=ok,
                 cause="" if ok else causes.get(m_step.index, "unexplained"),
             )

@@ -6,8 +6,9 @@ touches ℓ at θ_old (KL = 0 there) with the same slope, lies below it elsewher
 is maximised by the M-step's θ_new.
 
 Parameters move along straight lines θ_from + t·direction in the space of
-`parameter_vector(params)`; everything here uses only the model protocol (``e_step``,
-``expected_log_joint``, ``entropy``, ``to_dict``/``params_from_dict``).
+`parameter_vector(params)`; everything here uses only the model protocol
+(`emviz.models.protocol`: ``e_step``, ``expected_log_joint``, ``entropy``, ``check_params``,
+``free_directions``, ``to_dict``/``params_from_dict``).
 """
 
 from __future__ import annotations
@@ -17,38 +18,18 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from emviz.models.protocol import SingularParameters
+from emviz.models.protocol import (
+    SingularParameters,
+    parameter_vector,
+    params_from_vector,
+)
 from emviz.models.two_means import TwoMeanMixture
-
-# Parameters at which a model cannot be evaluated (negative weight, covariance not positive
-# definite) give NaN on the slice instead of an error: the curve simply has a gap there.
-_UNDEFINED = (ValueError, ArithmeticError, np.linalg.LinAlgError, SingularParameters)
-
-
-def parameter_vector(params) -> np.ndarray:
-    """Every number of ``params`` in one flat array, in the order of ``params.to_dict()``."""
-    parts = [np.ravel(np.asarray(value, dtype=float)) for value in params.to_dict().values()]
-    return np.concatenate(parts)
-
-
-def params_from_vector(model, template, vector: np.ndarray):
-    """The inverse of `parameter_vector`, with the shapes of ``template``."""
-    out, start = {}, 0
-    for name, value in template.to_dict().items():
-        shape = np.shape(value)
-        size = int(np.prod(shape, dtype=int))
-        out[name] = np.reshape(vector[start : start + size], shape).tolist()
-        start += size
-    return model.params_from_dict(out)
 
 
 def _valid(model, params, n_features: int) -> bool:
-    check = getattr(model, "check_params", None)
-    if check is None:
-        return True
     try:
-        check(params, n_features)
-    except _UNDEFINED:
+        model.check_params(params, n_features)
+    except ValueError:  # check_params's one signal: these parameters cannot be evaluated
         return False
     return True
 
@@ -81,16 +62,17 @@ def bound_along(model, X, posterior, params_from, direction, ts) -> tuple[np.nda
     log_likelihood = np.full(ts.shape, np.nan)
     bound = np.full(ts.shape, np.nan)
     for i, t in enumerate(ts):
-        try:
-            params = params_from_vector(model, params_from, origin + t * direction)
-            if not _valid(model, params, n_features):
-                continue
-            with np.errstate(all="ignore"):
-                evaluated = model.e_step(data, params)
-                # L(q, θ) = Q(θ, q) + H(q)
-                value = model.expected_log_joint(posterior, evaluated) + entropy
-        except _UNDEFINED:
+        # Parameters at which the model cannot be evaluated (a negative weight, a covariance
+        # not positive definite) give NaN on the slice: the curve simply has a gap there.
+        params = params_from_vector(model, params_from, origin + t * direction)
+        if not _valid(model, params, n_features):
             continue
+        try:
+            evaluated = model.e_step(data, params)
+        except SingularParameters:
+            continue
+        # L(q, θ) = Q(θ, q) + H(q)
+        value = model.expected_log_joint(posterior, evaluated) + entropy
         if np.isfinite(evaluated.log_likelihood) and np.isfinite(value):
             log_likelihood[i], bound[i] = evaluated.log_likelihood, value
     return log_likelihood, bound
@@ -115,51 +97,9 @@ def m_step_iteration(history, cursor: int) -> tuple[int, int] | None:
     return e_index, e_index + 1
 
 
-def free_directions(model, params) -> dict[str, np.ndarray]:
-    """Unit moves along the parameters a learner can name, in `parameter_vector` space.
-
-    Means along each axis; for a Gaussian mixture also the weight of each component (taken
-    from the others in equal parts, so the weights still add up to 1) and, for full and
-    diagonal covariances, each variance. The two-mean mixture has only its two means.
-    """
-    template = params.to_dict()
-    sizes = {name: int(np.size(value)) for name, value in template.items()}
-    offsets = dict(zip(sizes, np.cumsum([0, *sizes.values()])[:-1]))
-    total = sum(sizes.values())
-    n_components, n_features = np.shape(template["means"])
-
-    def unit(name: str, flat_index: int, value: float = 1.0) -> np.ndarray:
-        vector = np.zeros(total)
-        vector[offsets[name] + flat_index] = value
-        return vector
-
-    axes = "xyz" if n_features <= 3 else [str(d + 1) for d in range(n_features)]
-    directions = {}
-    for k in range(n_components):
-        for d in range(n_features):
-            name = f"μ{k + 1}" if n_features == 1 else f"μ{k + 1} ({axes[d]})"
-            directions[name] = unit("means", k * n_features + d)
-    if isinstance(model, TwoMeanMixture):
-        return directions
-    if n_components > 1:
-        for k in range(n_components):
-            weight = np.zeros(total)
-            block = slice(offsets["weights"], offsets["weights"] + n_components)
-            weight[block] = -1.0 / (n_components - 1)
-            weight[offsets["weights"] + k] = 1.0
-            directions[f"π{k + 1}"] = weight
-    if getattr(model, "covariance_type", None) in ("full", "diag"):
-        for k in range(n_components):
-            for d in range(n_features):
-                flat = (k * n_features + d) * n_features + d
-                name = f"σ²{k + 1}" if n_features == 1 else f"σ²{k + 1} ({axes[d]})"
-                directions[name] = unit("covariances", flat)
-    return directions
-
-
 def random_direction(model, params, seed: int, length: float = 1.0) -> np.ndarray:
-    """A random combination of the `free_directions`, scaled to ``length``."""
-    basis = np.array(list(free_directions(model, params).values()))
+    """A random combination of the model's ``free_directions``, scaled to ``length``."""
+    basis = np.array(list(model.free_directions(params).values()))
     coefficients = np.random.default_rng(seed).standard_normal(len(basis))
     vector = coefficients @ basis
     return vector * (length / np.linalg.norm(vector))
@@ -199,7 +139,7 @@ class BoundSlice:
 def slice_directions(history) -> list[str]:
     """The directions `bound_slice` accepts for ``history``: the M-step's move first."""
     params = history[0].params
-    return [M_STEP_DIRECTION, *free_directions(history.model, params), RANDOM_DIRECTION]
+    return [M_STEP_DIRECTION, *history.model.free_directions(params), RANDOM_DIRECTION]
 
 
 SLICE_POINTS = (41, 161)  # fewest and most values of t along a slice …
@@ -246,7 +186,7 @@ def bound_slice(
         length = 0.5 * max(float(np.linalg.norm(move)), 0.01 * float(np.linalg.norm(origin)), 1e-6)
         vector, ts, t_new = random_direction(model, old, seed, length), None, None
     else:
-        units = free_directions(model, old)
+        units = model.free_directions(old)
         if direction not in units:
             raise ValueError(f"Unknown direction {direction!r}; choose one of {list(units)}")
         unit = units[direction]
@@ -350,7 +290,7 @@ def jensen_terms(model, X, params, index: int, q) -> JensenTerms:
     evaluated = model.e_step(np.asarray(X)[index : index + 1], params)
     log_evidence = float(evaluated.log_likelihood)
     # log p(x, z) = log p(z | x) + log p(x)
-    log_joint = evaluated.log_resp_t[:, 0] + log_evidence
+    log_joint = evaluated.log_resp[0] + log_evidence
     used = q > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         # 0 · log(p/0) = 0: a state q ignores adds nothing to the sum
@@ -361,7 +301,7 @@ def jensen_terms(model, X, params, index: int, q) -> JensenTerms:
     return JensenTerms(
         log_joint=log_joint,
         q=q,
-        posterior=evaluated.resp_t[:, 0].copy(),
+        posterior=evaluated.resp[0].copy(),
         log_evidence=log_evidence,
         log_mean_ratio=log_mean_ratio,
         bound=bound,

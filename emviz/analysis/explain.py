@@ -7,7 +7,7 @@ import math
 import numpy as np
 from scipy.stats import multivariate_normal
 
-from emviz.engine import DROP_RTOL
+from emviz.convergence import ConvergenceMonitor
 
 _CHANGE_ATOL = 1e-12
 
@@ -85,10 +85,10 @@ _SHOWN_PRECISION = 5e-4
 def change_phrase(change: float, scale: float = 0.0) -> str:
     """A change of ℓ as words: "rose by 0.0312", "fell by 0.0288", "did not change".
 
-    A change within rounding of a value of size ``scale`` (the engine's DROP_RTOL · scale)
+    A change within rounding of a value of size ``scale`` (`ConvergenceMonitor.negligible`)
     did not change it: at a fixed point ℓ wobbles in its last bits.
     """
-    if abs(change) <= DROP_RTOL * abs(scale):
+    if ConvergenceMonitor.negligible(change, scale):
         return "did not change (beyond rounding)" if change else "did not change"
     return f"{'rose' if change > 0 else 'fell'} by {readable(abs(change))}"
 
@@ -178,7 +178,7 @@ def _describe_m_step(history, index: int) -> str:
     )
     caveat = history.model.inexact_m_step
     changed = change_phrase(change, step.log_likelihood)
-    falls = change < -DROP_RTOL * abs(step.log_likelihood)
+    falls = ConvergenceMonitor.fell(before.log_likelihood, step.log_likelihood)
     why = f" ({caveat}, and then ℓ can fall)" if falls and caveat else ""
     moved = _largest_parameter_change(before.params, step.params)
     if moved < _SHOWN_PRECISION:

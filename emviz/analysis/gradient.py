@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emviz.convergence import ConvergenceMonitor
 from emviz.models.gaussian_mixture import GaussianMixture, GaussianParams
 
 _MODEL = GaussianMixture(2)
@@ -84,6 +85,7 @@ def plain_gradient_ascent(
 ) -> AscentResult:
     """θ ← θ + η ∇ℓ/n on the raw parameters, stopped at the first step that leaves them."""
     x = np.asarray(x, dtype=np.float64).ravel()
+    monitor = ConvergenceMonitor(tol, len(x))
     thetas = [theta_from_params(start)]
     lls = [_posterior_terms(x, thetas[0])[0]]
     for iteration in range(1, max_iter + 1):
@@ -101,7 +103,7 @@ def plain_gradient_ascent(
                 broken,
             )
         lls.append(_posterior_terms(x, new)[0])
-        if np.linalg.norm(new - thetas[-2]) < tol:
+        if monitor.converged(lls):
             return AscentResult(
                 "plain gradient ascent", np.array(thetas), np.array(lls), "converged"
             )
@@ -113,6 +115,7 @@ def reparametrised_gradient_ascent(
 ) -> AscentResult:
     """Gradient ascent on (a, μ1, μ2, s1, s2) with π1 = sigmoid(a), σk² = exp(sk)."""
     x = np.asarray(x, dtype=np.float64).ravel()
+    monitor = ConvergenceMonitor(tol, len(x))
     theta = theta_from_params(start)
     free = np.array(
         [np.log(theta[0] / (1 - theta[0])), theta[1], theta[2], np.log(theta[3]), np.log(theta[4])]
@@ -136,7 +139,7 @@ def reparametrised_gradient_ascent(
             break
         thetas.append(theta)
         lls.append(_posterior_terms(x, theta)[0])
-        if abs(lls[-1] - lls[-2]) / len(x) < tol:
+        if monitor.converged(lls):
             reason = "converged"
             break
     return AscentResult("reparametrised gradient ascent", np.array(thetas), np.array(lls), reason)
@@ -151,13 +154,12 @@ def learning_rate_sweep(
         result = reparametrised_gradient_ascent(
             x, start, learning_rate=rate, max_iter=max_iter, tol=tol
         )
-        falls = np.diff(result.log_likelihoods) < -1e-12 * np.abs(result.log_likelihoods[:-1])
         rows.append(
             {
                 "learning_rate": float(rate),
                 "iterations": result.iterations,
                 "stopped": result.stop_reason,
-                "ℓ fell": bool(falls.any()),
+                "ℓ fell": ConvergenceMonitor.first_fall(result.log_likelihoods) is not None,
                 "final ℓ": float(result.log_likelihoods[-1]),
             }
         )

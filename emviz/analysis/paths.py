@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emviz.analysis.landscape import _as_1d, evaluate, gradient, hessian
+from emviz.convergence import ConvergenceMonitor
 from emviz.engine import run_em
 
 _DIVERGED = 1e6  # |μ| beyond this is called divergence
@@ -41,13 +42,17 @@ class Path:
     def end(self) -> tuple[float, float]:
         return tuple(float(v) for v in self.points[-1])
 
-    def first_decrease(self, rtol: float = 1e-12) -> int | None:
-        """The first iteration at which ℓ went down, or None if it never did."""
-        drops = np.diff(self.log_likelihoods) < -rtol * np.abs(self.log_likelihoods[:-1])
-        return int(np.argmax(drops)) + 1 if drops.any() else None
+    def first_decrease(self) -> int | None:
+        """The first iteration at which ℓ went down (beyond rounding), or None if it never did."""
+        return ConvergenceMonitor.first_fall(self.log_likelihoods)
 
 
-def em_path(model, x, start, *, max_iter: int = 500, tol: float = 1e-10) -> Path:
+PATH_TOL = 1e-10
+"""Every path stops when an iteration changes ℓ per point by less than this (one rule for
+EM, gradient ascent and Newton's method, so their iteration counts compare)."""
+
+
+def em_path(model, x, start, *, max_iter: int = 500, tol: float = PATH_TOL) -> Path:
     """EM's M-step iterates (θ after each full iteration) from ``start``."""
     x = _as_1d(x)
     history = run_em(model, x[:, None], model.params(*start), max_iter=max_iter, tol=tol)
@@ -63,7 +68,7 @@ def em_path(model, x, start, *, max_iter: int = 500, tol: float = 1e-10) -> Path
 
 
 def gradient_ascent_path(
-    model, x, start, *, learning_rate: float, max_iter: int = 500, tol: float = 1e-8
+    model, x, start, *, learning_rate: float, max_iter: int = 500, tol: float = PATH_TOL
 ) -> Path:
     """μ ← μ + η ∇(ℓ/n): gradient ascent on the average log-likelihood."""
     x = _as_1d(x)
@@ -78,7 +83,7 @@ def gradient_ascent_path(
     )
 
 
-def newton_path(model, x, start, *, max_iter: int = 100, tol: float = 1e-10) -> Path:
+def newton_path(model, x, start, *, max_iter: int = 100, tol: float = PATH_TOL) -> Path:
     """μ ← μ − H⁻¹ ∇ℓ: finds the nearest zero of the gradient, whatever its kind."""
     x = _as_1d(x)
 
@@ -89,7 +94,9 @@ def newton_path(model, x, start, *, max_iter: int = 100, tol: float = 1e-10) -> 
 
 
 def _iterate(method, model, x, start, step, max_iter, tol) -> Path:
-    """Apply ``step(μ, ∇ℓ(μ))`` until the move is below ``tol``; ℓ and ∇ℓ come from one pass."""
+    """Apply ``step(μ, ∇ℓ(μ))`` until the monitor says ℓ has converged (``tol`` per point, as
+    for EM); ℓ and ∇ℓ come from one pass."""
+    monitor = ConvergenceMonitor(tol, len(x))
     points = [np.asarray(start, dtype=np.float64)]
     ll, grad = evaluate(model, x, points[0])
     lls, grads = [ll], [grad]
@@ -110,7 +117,7 @@ def _iterate(method, model, x, start, step, max_iter, tol) -> Path:
         points.append(new)
         lls.append(ll)
         grads.append(grad)
-        if np.linalg.norm(points[-1] - points[-2]) < tol:
+        if monitor.converged(lls):
             reason = "converged"
             break
     norms = np.linalg.norm(np.array(grads), axis=1)

@@ -21,7 +21,13 @@ from itertools import combinations_with_replacement
 import numpy as np
 from scipy.cluster.vq import kmeans2
 
-from emviz.models.protocol import SingularParameters
+from emviz.models.protocol import (
+    Capability,
+    SingularParameters,
+    axis_names,
+    mean_directions,
+    unit_vector,
+)
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 EPS = float(np.finfo(np.float64).eps)
@@ -712,3 +718,38 @@ class GaussianMixture:
             degenerate |= counts < 2
         covariances[degenerate] = fallback[degenerate]
         return GaussianParams(nk / nk.sum(), means + data.offset, covariances)
+
+    # ---- capabilities (emviz.models.protocol) ----
+
+    capabilities = frozenset({Capability.MIXTURE, Capability.N_PARAMETERS})
+    objective = "log_likelihood"
+
+    def with_equal_weights(self, params: GaussianParams) -> tuple[GaussianMixture, GaussianParams]:
+        """This mixture with every weight 1/K: the weights are parameters, so only they change."""
+        equal = np.full(params.n_components, 1.0 / params.n_components)
+        return self, GaussianParams(equal, params.means, params.covariances)
+
+    def free_directions(self, params: GaussianParams) -> dict[str, np.ndarray]:
+        """Unit moves of each mean coordinate, each weight and (full and diagonal covariances)
+        each variance, in `emviz.models.protocol.parameter_vector` space.
+
+        A weight's move takes its gain from the other weights in equal parts, so the weights
+        still add up to 1. Spherical and tied variances are shared across coordinates or
+        components, so a single entry is not a free direction of this model.
+        """
+        directions = mean_directions(params)
+        n_components, n_features = params.n_components, params.n_features
+        if n_components > 1:
+            for k in range(n_components):
+                others = -sum(
+                    unit_vector(params, "weights", j) for j in range(n_components) if j != k
+                ) / (n_components - 1)
+                directions[f"π{k + 1}"] = unit_vector(params, "weights", k) + others
+        if self.covariance_type in ("full", "diag"):
+            axes = axis_names(n_features)
+            for k in range(n_components):
+                for d in range(n_features):
+                    flat = (k * n_features + d) * n_features + d
+                    name = f"σ²{k + 1}" if n_features == 1 else f"σ²{k + 1} ({axes[d]})"
+                    directions[name] = unit_vector(params, "covariances", flat)
+        return directions

@@ -1,22 +1,27 @@
-"""The protocol every latent-variable model follows, so that `run_em` and the pages work on it.
+"""The contract every latent-variable model keeps, so that `run_em`, the analyses and the pages
+work on it without knowing which model it is.
 
 A model is a small frozen dataclass of fixed settings; its parameters are another frozen
-dataclass of numpy arrays. All methods are pure: they never modify their inputs.
+dataclass of numpy arrays. All methods are pure: they never modify their inputs. Code outside
+a model talks to it only through `LatentVariableModel` (and the `Posterior` its E-step
+returns); it never asks ``isinstance`` of a concrete model nor probes for attributes. What only
+some models offer is declared in ``model.capabilities`` (see `Capability`) and checked there.
 
-The engine talks to a model only through these methods:
-
-``prepare(X)``
-    Turn the raw ``(n_samples, n_features)`` array into whatever the model's maths wants to
-    reuse across iterations (centred data, design matrices). May return ``X`` itself.
+The required methods
+--------------------
+``prepare(X) -> Prepared``
+    Turn the raw ``(n_samples, n_features)`` array into whatever the model's maths reuses across
+    iterations (centred data, design matrices). The result carries the data as ``.X``.
 ``init_params(X, method, seed)``
     Starting parameters.
+``check_params(params, n_features)``
+    Raise ValueError, in a sentence a learner understands, unless ``params`` can start a run.
 ``e_step(data, params) -> Posterior``
-    The posterior over the hidden variables at ``params``. The returned object carries
-    ``log_likelihood`` (log p(X | params)) and whatever the bound terms below need.
+    The posterior over the hidden variables at ``params``, with log p(X | params).
 ``m_step(data, posterior) -> params``
     Parameters maximising Q(params, posterior). Raises `SingularParameters` if the
     maximiser is degenerate (a collapsed component).
-``uniform_posterior(data, params)``
+``uniform_posterior(data, params) -> Posterior``
     The q used for the initial step (before any E-step), uniform over the hidden states.
 ``expected_log_joint(q, evaluated)``
     Q = E_q[log p(X, Z | θ)], where ``evaluated`` is ``e_step(data, θ)``: the engine reuses
@@ -32,15 +37,36 @@ The engine talks to a model only through these methods:
     adds ε to every variance, so …"). EM's promise that ℓ never falls holds only for exact
     E- and M-steps: the engine names this reason when an M-step lowers the bound, and the
     pages say it instead of calling the M-step broken. Wrappers forward it (adding their own).
+``objective``
+    The name of the recorded quantity the run climbs ("log_likelihood"; MAP-EM climbs the log
+    posterior). The convergence monitor watches it.
+``free_directions(params) -> dict[str, ndarray]``
+    Unit moves along the parameters a learner can name ("μ1", "π2", "σ²1 (x)"), as vectors
+    in the space of `parameter_vector`: only directions along which the model's parameters
+    really vary (fixed settings are not parameters).
 ``log_likelihood(X, params)``, ``expected_complete_log_likelihood(X, q, params)``
     Convenience forms for notebooks and analysis code.
 ``to_dict()`` / ``params_from_dict(d)``
-    Exact, JSON-friendly descriptions of the model and of its parameters.
+    Exact, JSON-friendly descriptions of the model and of its parameters; the parameters'
+    own ``to_dict()`` lists their arrays in a fixed order (that of `parameter_vector`).
+
+Optional capabilities
+---------------------
+``Capability.MIXTURE``
+    A mixture of ``model.n_components`` components: its parameters have ``weights`` (n_components,)
+    and ``means`` (n_components, n_features) that the E-step reads, and the model offers
+    ``with_equal_weights(params) -> (model, params)``, the same mixture with every weight
+    1 / n_components (used by `emviz.models.variants.WeightlessEStep`).
+``Capability.N_PARAMETERS``
+    ``n_parameters(n_features) -> int``: the number of free parameters (for BIC and AIC).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 
 class SingularParameters(ArithmeticError):
@@ -59,18 +85,77 @@ class SingularParameters(ArithmeticError):
         self.component = component
 
 
+class Capability(StrEnum):
+    """What only some models offer (see the module docstring); listed in ``capabilities``."""
+
+    MIXTURE = "mixture"
+    N_PARAMETERS = "n_parameters"
+
+
+class Prepared(Protocol):
+    """What ``prepare`` returns: at least the data itself."""
+
+    @property
+    def X(self) -> np.ndarray:
+        """The data, shape (n_samples, n_features), read-only."""
+
+
+class Parameters(Protocol):
+    """A model's parameters: a frozen dataclass of arrays."""
+
+    def to_dict(self) -> dict:
+        """Name → nested lists of floats, in a fixed order; exact through ``json``."""
+
+    def is_finite(self) -> bool:
+        """No NaN or infinity anywhere."""
+
+
+@runtime_checkable
+class Posterior(Protocol):
+    """What ``e_step`` and ``uniform_posterior`` return: q over every sample's hidden state.
+
+    Attributes
+    ----------
+    log_likelihood : float or None
+        log p(X | θ) at the θ this posterior was computed from; None for the uniform q.
+    resp, log_resp : ndarray of shape (n_samples, n_states)
+        q(z_n = s) and its logarithm (finite where q underflows to 0).
+    """
+
+    @property
+    def log_likelihood(self) -> float | None: ...
+
+    @property
+    def resp(self) -> np.ndarray: ...
+
+    @property
+    def log_resp(self) -> np.ndarray: ...
+
+
+@runtime_checkable
 class LatentVariableModel(Protocol):
     """Structural type of an emviz model (see the module docstring)."""
 
-    def prepare(self, X: Any) -> Any: ...
+    @property
+    def capabilities(self) -> frozenset[Capability]: ...
 
-    def init_params(self, X: Any, method: str = ..., seed: int = ...) -> Any: ...
+    @property
+    def objective(self) -> str: ...
 
-    def e_step(self, data: Any, params: Any) -> Any: ...
+    @property
+    def inexact_m_step(self) -> str | None: ...
 
-    def m_step(self, data: Any, posterior: Any) -> Any: ...
+    def prepare(self, X: Any) -> Prepared: ...
 
-    def uniform_posterior(self, data: Any, params: Any) -> Any: ...
+    def init_params(self, X: Any, method: str = ..., seed: int = ...) -> Parameters: ...
+
+    def check_params(self, params: Any, n_features: int) -> None: ...
+
+    def e_step(self, data: Any, params: Any) -> Posterior: ...
+
+    def m_step(self, data: Any, posterior: Any) -> Parameters: ...
+
+    def uniform_posterior(self, data: Any, params: Any) -> Posterior: ...
 
     def expected_log_joint(self, q: Any, evaluated: Any) -> float: ...
 
@@ -78,11 +163,80 @@ class LatentVariableModel(Protocol):
 
     def kl_divergence(self, q: Any, evaluated: Any) -> float: ...
 
-    @property
-    def inexact_m_step(self) -> str | None: ...
+    def free_directions(self, params: Any) -> dict[str, np.ndarray]: ...
 
     def log_likelihood(self, X: Any, params: Any) -> float: ...
 
+    def expected_complete_log_likelihood(self, X: Any, q: Any, params: Any) -> float: ...
+
     def to_dict(self) -> dict: ...
 
-    def params_from_dict(self, d: dict) -> Any: ...
+    def params_from_dict(self, d: dict) -> Parameters: ...
+
+
+REQUIRED_METHODS = (
+    "prepare",
+    "init_params",
+    "check_params",
+    "e_step",
+    "m_step",
+    "uniform_posterior",
+    "expected_log_joint",
+    "entropy",
+    "kl_divergence",
+    "free_directions",
+    "log_likelihood",
+    "expected_complete_log_likelihood",
+    "to_dict",
+    "params_from_dict",
+)
+"""The methods of `LatentVariableModel`, for the conformance test."""
+
+OBJECTIVES = ("log_likelihood",)
+"""The quantities a model's ``objective`` may name (recorded per step of a History)."""
+
+
+# ---- parameter vectors: every model's parameters as one flat array ----
+
+
+def parameter_vector(params: Parameters) -> np.ndarray:
+    """Every number of ``params`` in one flat array, in the order of ``params.to_dict()``."""
+    parts = [np.ravel(np.asarray(value, dtype=float)) for value in params.to_dict().values()]
+    return np.concatenate(parts)
+
+
+def params_from_vector(model: LatentVariableModel, template: Parameters, vector: np.ndarray):
+    """The inverse of `parameter_vector`, with the shapes of ``template``."""
+    out, start = {}, 0
+    for name, value in template.to_dict().items():
+        shape = np.shape(value)
+        size = int(np.prod(shape, dtype=int))
+        out[name] = np.reshape(vector[start : start + size], shape).tolist()
+        start += size
+    return model.params_from_dict(out)
+
+
+def unit_vector(params: Parameters, name: str, flat_index: int) -> np.ndarray:
+    """The `parameter_vector`-space unit move of entry ``flat_index`` of array ``name``."""
+    sizes = {key: int(np.size(value)) for key, value in params.to_dict().items()}
+    offsets = dict(zip(sizes, np.cumsum([0, *sizes.values()])[:-1]))
+    vector = np.zeros(sum(sizes.values()))
+    vector[offsets[name] + flat_index] = 1.0
+    return vector
+
+
+def axis_names(n_features: int) -> list[str]:
+    """x, y, z for up to three features; 1, 2, 3, … beyond."""
+    return list("xyz"[:n_features]) if n_features <= 3 else [str(d + 1) for d in range(n_features)]
+
+
+def mean_directions(params: Parameters) -> dict[str, np.ndarray]:
+    """ "μk" (1-D) or "μk (axis)" moves of a mixture's means, shape (n_components, n_features)."""
+    n_components, n_features = np.shape(params.to_dict()["means"])
+    axes = axis_names(n_features)
+    directions = {}
+    for k in range(n_components):
+        for d in range(n_features):
+            name = f"μ{k + 1}" if n_features == 1 else f"μ{k + 1} ({axes[d]})"
+            directions[name] = unit_vector(params, "means", k * n_features + d)
+    return directions

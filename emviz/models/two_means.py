@@ -20,7 +20,7 @@ from emviz.models.gaussian_mixture import (
     GaussianPosterior,
     prepare_gaussian_data,
 )
-from emviz.models.protocol import SingularParameters
+from emviz.models.protocol import Capability, SingularParameters, mean_directions
 
 
 @dataclass(frozen=True)
@@ -156,3 +156,21 @@ class TwoMeanMixture:
 
     def params_from_dict(self, d: dict) -> GaussianParams:
         return GaussianParams.from_dict(d)
+
+    # ---- capabilities (emviz.models.protocol) ----
+
+    capabilities = frozenset({Capability.MIXTURE, Capability.N_PARAMETERS})
+    objective = "log_likelihood"
+
+    def n_parameters(self, n_features: int = 1) -> int:
+        """The two means: the weights and variances are fixed settings, not parameters."""
+        return 2
+
+    def free_directions(self, params: GaussianParams) -> dict[str, np.ndarray]:
+        """The two means only: along a weight or a variance this model cannot move."""
+        return mean_directions(params)
+
+    def with_equal_weights(self, params: GaussianParams):
+        """The same mixture with weights ½, ½: here the weights are the model's settings."""
+        halves = TwoMeanMixture((0.5, 0.5), self.variances)
+        return halves, halves.params(*params.means[:, 0])

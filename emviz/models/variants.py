@@ -13,8 +13,8 @@ q(z_n = k) ∝ N(x_n | μ_k, Σ_k) instead of π_k N(x_n | μ_k, Σ_k). q is the
 posterior, the gap stays open after the E-step, L(q, θ_old) = ℓ(θ_old) − KL < ℓ(θ_old), and
 the M-step's rise may not make up for it.
 
-Both wrap any model of the protocol whose parameters are `GaussianParams` (the Gaussian and
-the two-mean mixtures).
+Both wrap any mixture (a model declaring `Capability.MIXTURE`: the Gaussian and the two-mean
+mixtures).
 """
 
 from __future__ import annotations
@@ -25,14 +25,16 @@ from typing import Any
 
 import numpy as np
 
+from emviz.models.protocol import Capability
+
 
 @dataclass(frozen=True)
 class _Posterior:
-    """What a variant's E-step returns.
+    """What a variant's E-step returns (a `emviz.models.protocol.Posterior`).
 
     ``posterior`` is the wrapped model's true posterior at ``params`` (it gives ℓ); ``q`` is
     the distribution the variant uses as q (the posterior itself unless the E-step is broken).
-    Other attributes (resp, log_resp, …) are those of ``q``: what the variant works with.
+    ``resp`` and ``log_resp`` are those of ``q``: what the variant works with.
     """
 
     posterior: Any
@@ -44,26 +46,56 @@ class _Posterior:
             object.__setattr__(self, "q", self.posterior)
 
     @property
-    def log_likelihood(self) -> float:
+    def log_likelihood(self) -> float | None:
         return self.posterior.log_likelihood
 
-    def __getattr__(self, name: str):
-        if name.startswith("__") or name in ("posterior", "params", "q"):
-            raise AttributeError(name)  # keeps copy/pickle from recursing
-        return getattr(self.q, name)
+    @property
+    def resp(self) -> np.ndarray:
+        return self.q.resp
+
+    @property
+    def log_resp(self) -> np.ndarray:
+        return self.q.log_resp
 
 
 @dataclass(frozen=True)
 class _Variant:
-    """Delegates the protocol to ``base``; subclasses change the E-step or the M-step."""
+    """Forwards the whole protocol to ``base``; subclasses change the E-step or the M-step.
+
+    Every protocol member is forwarded by name, so a wrapped model is the base model wherever
+    the variant does not change it: same capabilities, parameters, directions and checks.
+    """
 
     base: Any
+
+    def __post_init__(self):
+        if Capability.MIXTURE not in self.base.capabilities:
+            raise ValueError(f"{type(self).__name__} changes a mixture; {self.base!r} is not one.")
+
+    @property
+    def capabilities(self) -> frozenset:
+        return self.base.capabilities
+
+    @property
+    def objective(self) -> str:
+        return self.base.objective
+
+    @property
+    def inexact_m_step(self) -> str | None:
+        return self.base.inexact_m_step
+
+    @property
+    def n_components(self) -> int:
+        return self.base.n_components
 
     def prepare(self, X):
         return self.base.prepare(X)
 
     def init_params(self, X, method="kmeans++", seed=0):
         return self.base.init_params(X, method, seed)
+
+    def check_params(self, params, n_features: int) -> None:
+        self.base.check_params(params, n_features)
 
     def e_step(self, data, params) -> _Posterior:
         return _Posterior(self.base.e_step(data, params), params)
@@ -83,9 +115,8 @@ class _Variant:
     def kl_divergence(self, q: _Posterior, evaluated: _Posterior) -> float:
         return self.base.kl_divergence(q.q, evaluated.posterior)
 
-    @property
-    def inexact_m_step(self) -> str | None:
-        return self.base.inexact_m_step
+    def free_directions(self, params) -> dict[str, np.ndarray]:
+        return self.base.free_directions(params)
 
     def log_likelihood(self, X, params) -> float:
         return self.base.log_likelihood(X, params)
@@ -93,9 +124,12 @@ class _Variant:
     def expected_complete_log_likelihood(self, X, q: _Posterior, params) -> float:
         return self.expected_log_joint(q, self.e_step(X, params))
 
-    def check_params(self, params, n_features: int) -> None:
-        if hasattr(self.base, "check_params"):
-            self.base.check_params(params, n_features)
+    def n_parameters(self, n_features: int) -> int:
+        return self.base.n_parameters(n_features)
+
+    def with_equal_weights(self, params):
+        equal_base, equal_params = self.base.with_equal_weights(params)
+        return dataclasses.replace(self, base=equal_base), equal_params
 
     def to_dict(self) -> dict:
         settings = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -103,12 +137,6 @@ class _Variant:
 
     def params_from_dict(self, d: dict):
         return self.base.params_from_dict(d)
-
-    def __getattr__(self, name: str):
-        # settings of the wrapped model (n_components, covariance_type, …) read through
-        if name.startswith("__") or name == "base":
-            raise AttributeError(name)
-        return getattr(self.base, name)
 
 
 @dataclass(frozen=True)
@@ -118,6 +146,7 @@ class OvershootingMStep(_Variant):
     factor: float = 2.5
 
     def __post_init__(self):
+        super().__post_init__()
         if not self.factor > 0:
             raise ValueError(f"factor must be > 0, got {self.factor}")
 
@@ -142,13 +171,8 @@ class WeightlessEStep(_Variant):
     """``base`` with an E-step that leaves out the mixing weights: q ∝ N(x | μ_k, Σ_k)."""
 
     def e_step(self, data, params) -> _Posterior:
-        n_components = len(params.weights)
-        equal = np.full(n_components, 1.0 / n_components)
-        if hasattr(self.base, "weights"):  # a model with fixed weights (the two-mean mixture)
-            forgetful = dataclasses.replace(self.base, weights=tuple(equal))
-            q = forgetful.e_step(data, params)
-        else:
-            q = self.base.e_step(data, dataclasses.replace(params, weights=equal))
+        forgetful, equal_params = self.base.with_equal_weights(params)
+        q = forgetful.e_step(data, equal_params)
         return _Posterior(self.base.e_step(data, params), params, q)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from emviz.analysis.explain import readable
+from emviz.convergence import ConvergenceMonitor
 from emviz.plots.palette import GRID, component_colour
 
 LL_COLOUR = "#222222"
@@ -314,7 +315,10 @@ def plot_jensen(terms) -> go.Figure:
             "hoverinfo": "text",
         },
     ]
-    covers = terms.log_evidence - terms.log_mean_ratio <= 1e-12 * max(1.0, abs(terms.log_evidence))
+    # q covers every state the posterior weighs (one point's ℓ can be near 0: scale ≥ 1 nat)
+    covers = ConvergenceMonitor.negligible(
+        terms.log_evidence - terms.log_mean_ratio, max(1.0, abs(terms.log_evidence))
+    )
     mean_name = "ln p(x) = ln E_q[u]" if covers else "ln E_q[u]"
     for x, value, name, symbol, size, colour in (
         (mean_ratio, terms.log_mean_ratio, mean_name, "star", 16, LL_COLOUR),

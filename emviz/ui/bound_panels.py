@@ -10,11 +10,14 @@ import streamlit as st
 from emviz.analysis.audit import audit_table, monotonicity_audit
 from emviz.analysis.bound import jensen_terms, most_ambiguous_point
 from emviz.analysis.explain import change_phrase, readable
+from emviz.convergence import ConvergenceMonitor
 from emviz.engine import counted
 from emviz.plots.bound import plot_audit, plot_jensen
 from emviz.settings import MAX_COMPONENTS
 from emviz.ui import state
 from emviz.ui.live_chart import live_chart
+
+negligible = ConvergenceMonitor.negligible  # the one "is this rounding?" test
 
 
 def decomposition_latex(step) -> str:
@@ -43,9 +46,9 @@ def decomposition_numbers(history, cursor: int) -> None:
 def decomposition_sentence(history, cursor: int) -> str:
     """What the shown half-step did to ℓ, the ELBO and the KL, in words and numbers."""
     step = history[cursor]
-    if step.phase == "E" and step.kl <= 1e-9 * abs(step.log_likelihood):
+    if step.phase == "E" and negligible(step.kl, step.log_likelihood):
         before = history[cursor - 1]
-        if before.kl <= 1e-9 * abs(step.log_likelihood):
+        if negligible(before.kl, step.log_likelihood):
             return (
                 f"**E-step:** θ stayed and q was already the posterior (KL = "
                 f"{readable(before.kl, 2)}): the bound still touches ln p(X|θ) = "
@@ -79,7 +82,7 @@ def _m_step_sentence(history, cursor: int) -> str:
     step, before = history[cursor], history[cursor - 1]
     rise = step.elbo - before.elbo
     caveat = history.model.inexact_m_step
-    if rise >= 0:
+    if not ConvergenceMonitor.fell(before.elbo, step.elbo, scale=before.log_likelihood):
         verdict = "θ raised the bound" if caveat else "θ maximised the bound"
     elif caveat:
         verdict = f"the bound **fell**, because {caveat}"
@@ -119,7 +122,7 @@ def slice_facts(bound_slice, inexact_m_step: str | None = None) -> str:
     gap = s.log_likelihood - s.bound
     best = int(np.nanargmax(s.bound))
     spacing = float(np.max(np.diff(s.ts)))
-    if np.nanmax(s.bound) - np.nanmin(s.bound) <= 1e-9 * abs(s.ll_at_old):
+    if negligible(np.nanmax(s.bound) - np.nanmin(s.bound), s.ll_at_old):
         return (
             "The bound is flat along this slice: the M-step did not move θ (EM sits at a fixed "
             "point), so θ_new = θ_old and there is nothing to climb."
@@ -138,7 +141,7 @@ def slice_facts(bound_slice, inexact_m_step: str | None = None) -> str:
     facts = [
         (
             f"At t = 0 (θ_old) the bound touches: ℓ − L = {readable(gap[zero], 2)}."
-            if gap[zero] <= 1e-9 * abs(s.ll_at_old)
+            if negligible(gap[zero], s.ll_at_old)
             else "At t = 0 (θ_old) the bound does **not** touch: ℓ − L = KL = "
             f"{readable(gap[zero], 4)}, because q is not the posterior at θ_old (a broken E-step)."
         ),
@@ -240,9 +243,11 @@ def jensen_sentence(terms) -> str:
         f"ln p(x) = **{terms.log_evidence:.4f}** ≥ Σ q ln(p/q) = **{terms.bound:.4f}**; "
         f"gap = KL(q ‖ p(z|x)) = **{readable(terms.gap, 4)}**"
     )
-    if terms.gap < 1e-9:
+    # one point's ℓ can be near 0: rounding is judged against at least 1 nat
+    scale = max(1.0, abs(terms.log_evidence))
+    if negligible(terms.gap, scale):
         return sides + " — equality: q is the posterior."
-    if terms.gap - terms.jensen_gap <= 1e-9:
+    if negligible(terms.gap - terms.jensen_gap, scale):
         return sides + ", all of it Jensen's gap ln E_q[u] − E_q[ln u]."
     return (
         sides + f". q leaves out states the posterior weighs, so E_q[u] < p(x): the Jensen gap "
