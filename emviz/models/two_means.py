@@ -3,8 +3,9 @@
 Statisticians use it to show that a smooth log-likelihood ℓ(μ1, μ2) can have a global mode
 near the truth, a lower label-swapped mode and a saddle between them. It is a Gaussian mixture
 whose weights and variances are fixed, so its parameters are `GaussianParams` (drawn by the same
-code) and its E-step is the Gaussian mixture's; only the M-step differs: it re-estimates the
-means alone.
+code); its M-step re-estimates the means alone. Its log joint log w_k N(x | m, v_k) is written
+once, `TwoMeanMixture.log_joint_grid`, for any number of candidate means m: the E-step, the
+ℓ(μ1, μ2) grid, the bound surface and the paths' derivatives all use it.
 """
 
 from __future__ import annotations
