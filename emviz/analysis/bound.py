@@ -222,25 +222,27 @@ def two_mean_bound_grid(
 ) -> np.ndarray:
     """L(q, μ1, μ2) on a grid, for q = ``resp`` (shape (n_samples, 2)); shape (n_mu2, n_mu1).
 
-    Q separates: Q = Σ_k Σ_n q_nk [log w_k − ½ log(2π v_k) − (x_n − μ_k)² / (2 v_k)], and
-    Σ_n q_nk (x_n − μ)² = S2_k − 2 μ S1_k + μ² N_k with N_k = Σ q_nk, S1_k = Σ q_nk x_n,
-    S2_k = Σ q_nk x_n²: three numbers per component, whatever the size of the data.
+    Q separates, Q(μ1, μ2) = Q_1(μ1) + Q_2(μ2) with Q_k(μ) = Σ_n q_nk log(w_k N(x_n | μ, v_k)),
+    and each Q_k is a parabola with its vertex at the q-weighted mean m_k = Σ_n q_nk x_n / N_k,
+    N_k = Σ_n q_nk: Q_k(μ) = Q_k(m_k) − N_k (μ − m_k)² / (2 v_k). So the density is evaluated
+    at m_k alone (one pass over the data per component), whatever the size of the grid.
     """
     x = np.asarray(x, dtype=float).ravel()
     resp = np.asarray(resp, dtype=float)
-    weights, variances = np.asarray(model.weights), np.asarray(model.variances)
-    nk, s1, s2 = resp.sum(axis=0), resp.T @ x, resp.T @ x**2
     with np.errstate(divide="ignore", invalid="ignore"):
         # 0·log 0 = 0
         entropy = -np.sum(np.where(resp > 0, resp * np.log(resp), 0.0))
 
-    def component_term(k: int, mu: np.ndarray) -> np.ndarray:
-        squares = s2[k] - 2 * mu * s1[k] + mu**2 * nk[k]
-        constant = nk[k] * (np.log(weights[k]) - 0.5 * np.log(2 * np.pi * variances[k]))
-        return constant - squares / (2 * variances[k])
+    def component_term(k: int, axis) -> np.ndarray:
+        q, variance = resp[:, k], model.variances[k]
+        nk = q.sum()
+        # Σ q (x − μ)² = Σ q (x − m)² + N (μ − m)² for m the q-weighted mean; any m when N = 0
+        vertex = q @ x / nk if nk > 0 else 0.0
+        at_vertex = model.log_joint_grid(x, [vertex], k)[0] @ q
+        return at_vertex - nk * (np.asarray(axis, dtype=float) - vertex) ** 2 / (2 * variance)
 
-    mu1, mu2 = np.asarray(mu1_axis, dtype=float), np.asarray(mu2_axis, dtype=float)
-    return component_term(1, mu2)[:, None] + component_term(0, mu1)[None, :] + entropy
+    # L = Q + H(q)
+    return component_term(1, mu2_axis)[:, None] + component_term(0, mu1_axis)[None, :] + entropy
 
 
 # ---- why the log: Jensen's inequality for one data point ----

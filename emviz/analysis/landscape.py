@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import root
-from scipy.stats import norm
 
 DEFAULT_CHUNK_BYTES = 64 * 2**20
 
@@ -14,12 +13,6 @@ DEFAULT_CHUNK_BYTES = 64 * 2**20
 def _as_1d(x) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     return x[:, 0] if x.ndim == 2 else x
-
-
-def _weighted_log_densities(model, x, means, k: int) -> np.ndarray:
-    """log w_k + log N(x_n | m, v_k) for every m in ``means``, shape (len(means), n_samples)."""
-    sd = np.sqrt(model.variances[k])
-    return np.log(model.weights[k]) + norm.logpdf(x[None, :], np.asarray(means)[:, None], sd)
 
 
 def log_likelihood_grid(model, x, mu1, mu2, *, max_chunk_bytes: int = DEFAULT_CHUNK_BYTES):
@@ -38,8 +31,8 @@ def log_likelihood_grid(model, x, mu1, mu2, *, max_chunk_bytes: int = DEFAULT_CH
     ndarray of shape (n2, n1): rows follow μ2, columns μ1 (as plotly's contour expects).
     """
     x = _as_1d(x)
-    log_a = _weighted_log_densities(model, x, mu1, 0)  # (n1, N)
-    log_b = _weighted_log_densities(model, x, mu2, 1)  # (n2, N)
+    log_a = model.log_joint_grid(x, mu1, 0)  # log w1 N(x_n | μ1, v1), (n1, N)
+    log_b = model.log_joint_grid(x, mu2, 1)  # log w2 N(x_n | μ2, v2), (n2, N)
     # Shift each point by its largest term so the densities neither overflow nor all underflow:
     # log(a + b) = c + log(e^(log a - c) + e^(log b - c))
     shift = np.maximum(log_a.max(axis=0), log_b.max(axis=0))  # (N,)
@@ -89,15 +82,11 @@ def _terms(model, x, mu):
     """(log p(x_n) (N,), r_nk (N, 2), s_nk = (x_n − μ_k)/v_k (N, 2)), plain numpy: called
     once per iterate, so no scipy.stats overhead."""
     mu = np.asarray(mu, dtype=np.float64)
-    variances = np.asarray(model.variances)
-    diff = x[:, None] - mu[None, :]
-    # log w_k + log N(x | μ_k, v_k) = log w_k − ½ log(2π v_k) − (x − μ_k)²/(2 v_k)
-    log_joint = (np.log(model.weights) - 0.5 * np.log(2 * np.pi * variances))[None, :] - (
-        diff**2 / (2 * variances)[None, :]
-    )
-    log_norm = np.logaddexp(log_joint[:, 0], log_joint[:, 1])
-    resp = np.exp(log_joint - log_norm[:, None])
-    return log_norm, resp, diff / variances[None, :]
+    log_joint = model.log_joint_grid(x, mu, [0, 1])  # log w_k N(x_n | μ_k, v_k), (2, N)
+    log_norm = np.logaddexp(log_joint[0], log_joint[1])
+    # r_nk = w_k N_k / p(x_n)
+    resp = np.exp(log_joint - log_norm).T
+    return log_norm, resp, (x[:, None] - mu[None, :]) / np.asarray(model.variances)[None, :]
 
 
 @dataclass(frozen=True)

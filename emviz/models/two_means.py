@@ -3,8 +3,9 @@
 Statisticians use it to show that a smooth log-likelihood ℓ(μ1, μ2) can have a global mode
 near the truth, a lower label-swapped mode and a saddle between them. It is a Gaussian mixture
 whose weights and variances are fixed, so its parameters are `GaussianParams` (drawn by the same
-code) and its E-step is the Gaussian mixture's; only the M-step differs: it re-estimates the
-means alone.
+code); its M-step re-estimates the means alone. Its log joint log w_k N(x | m, v_k) is written
+once, `TwoMeanMixture.log_joint_grid`, for any number of candidate means m: the E-step, the
+ℓ(μ1, μ2) grid, the bound surface and the paths' derivatives all use it.
 """
 
 from __future__ import annotations
@@ -81,6 +82,44 @@ class TwoMeanMixture:
             f"Unknown initialisation {method!r}; choose 'spread' or 'random_from_data'"
         )
 
+    def log_joint_grid(self, x, means, component, *, weighted: bool = True) -> np.ndarray:
+        """log w_k + log N(x_n | m, v_k) for every candidate mean m and every point x_n.
+
+        The one place the mixture's density is written: the E-step, the ℓ(μ1, μ2) grid, the
+        bound surface and the derivatives along the paths all take it from here.
+
+        Parameters
+        ----------
+        x : array of shape (n_samples,)
+            The data (or the data less an offset, with the means less the same offset: the
+            density depends on x − m only).
+        means : array of shape (n_means,)
+            The candidate means m.
+        component : int or array of shape (n_means,)
+            The component k of each row: one k for a whole axis of means, or ``[0, 1]`` with
+            ``means = (μ1, μ2)`` for both terms at one θ.
+        weighted : bool
+            False leaves out log w_k: log N(x_n | m, v_k) alone.
+
+        Returns
+        -------
+        ndarray of shape (n_means, n_samples)
+        """
+        x = np.asarray(x, dtype=np.float64)
+        means = np.atleast_1d(np.asarray(means, dtype=np.float64))
+        variances = np.broadcast_to(np.asarray(self.variances)[component], means.shape)
+        # log N(x | m, v) = −½ log(2π v) − (x − m)² / (2 v), built in place in one
+        # (n_means, n_samples) array: the grids hold hundreds of means × all the data
+        out = np.subtract(x[None, :], means[:, None])
+        np.square(out, out=out)
+        out /= -2 * variances[:, None]
+        constant = -0.5 * np.log(2 * np.pi * variances)
+        if weighted:
+            # log(w N) = log w + log N
+            constant = constant + np.broadcast_to(np.log(self.weights)[component], means.shape)
+        out += constant[:, None]
+        return out
+
     def e_step(self, data, params: GaussianParams) -> GaussianPosterior:
         """Responsibilities from the log-odds of component 2 against component 1.
 
@@ -91,11 +130,8 @@ class TwoMeanMixture:
         data = self.prepare(data)
         x = data.centred[:, 0]
         means = params.means[:, 0] - data.offset[0]
-        variances = np.asarray(self.variances)
         log_weights = np.log(np.asarray(self.weights))
-        log_dens = -0.5 * np.log(2 * np.pi * variances)[:, None] - (
-            x[None, :] - means[:, None]
-        ) ** 2 / (2 * variances[:, None])
+        log_dens = self.log_joint_grid(x, means, [0, 1], weighted=False)  # (2, N)
         log_odds = (log_weights[1] - log_weights[0]) + (log_dens[1] - log_dens[0])
         # log r_n1 = -log(1 + e^odds), log r_n2 = -log(1 + e^-odds)
         log_resp_t = -np.logaddexp(0.0, np.stack([log_odds, -log_odds]))
