@@ -10,6 +10,10 @@ link gave way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from emviz.history import History
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class AuditRow:
         return self.after - self.before
 
 
-def monotonicity_audit(history) -> list[AuditRow]:
+def monotonicity_audit(history: History) -> list[AuditRow]:
     """One AuditRow per completed iteration of ``history``.
 
     What counts as a decrease is the run's `emviz.convergence.ConvergenceMonitor` decision

@@ -14,19 +14,25 @@ Parameters move along straight lines θ_from + t·direction in the space of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import logsumexp
 
 from emviz.models.protocol import (
+    LatentVariableModel,
+    Posterior,
     SingularParameters,
     parameter_vector,
     params_from_vector,
 )
 from emviz.models.two_means import TwoMeanMixture
 
+if TYPE_CHECKING:
+    from emviz.history import History
 
-def _valid(model, params, n_features: int) -> bool:
+
+def _valid(model: LatentVariableModel, params, n_features: int) -> bool:
     try:
         model.check_params(params, n_features)
     except ValueError:  # check_params's one signal: these parameters cannot be evaluated
@@ -34,7 +40,9 @@ def _valid(model, params, n_features: int) -> bool:
     return True
 
 
-def bound_along(model, X, posterior, params_from, direction, ts) -> tuple[np.ndarray, np.ndarray]:
+def bound_along(
+    model: LatentVariableModel, X, posterior: Posterior, params_from, direction, ts
+) -> tuple[np.ndarray, np.ndarray]:
     """ℓ(θ) and L(q, θ) at θ = θ_from + t·direction for each t in ``ts``.
 
     Parameters
@@ -81,7 +89,7 @@ def bound_along(model, X, posterior, params_from, direction, ts) -> tuple[np.nda
 # ---- directions ----
 
 
-def m_step_iteration(history, cursor: int) -> tuple[int, int] | None:
+def m_step_iteration(history: History, cursor: int) -> tuple[int, int] | None:
     """(E-step index, M-step index) of the iteration shown at ``cursor``, or None.
 
     At an E-step that is the M-step after it; at an M-step the E-step before it; at the
@@ -97,7 +105,9 @@ def m_step_iteration(history, cursor: int) -> tuple[int, int] | None:
     return e_index, e_index + 1
 
 
-def random_direction(model, params, seed: int, length: float = 1.0) -> np.ndarray:
+def random_direction(
+    model: LatentVariableModel, params, seed: int, length: float = 1.0
+) -> np.ndarray:
     """A random combination of the model's ``free_directions``, scaled to ``length``."""
     basis = np.array(list(model.free_directions(params).values()))
     coefficients = np.random.default_rng(seed).standard_normal(len(basis))
@@ -136,7 +146,7 @@ class BoundSlice:
     m_step: int
 
 
-def slice_directions(history) -> list[str]:
+def slice_directions(history: History) -> list[str]:
     """The directions `bound_slice` accepts for ``history``: the M-step's move first."""
     params = history[0].params
     return [M_STEP_DIRECTION, *history.model.free_directions(params), RANDOM_DIRECTION]
@@ -154,7 +164,7 @@ def slice_resolution(n_samples: int) -> int:
 
 
 def bound_slice(
-    history,
+    history: History,
     cursor: int,
     direction: str = M_STEP_DIRECTION,
     *,
@@ -280,7 +290,7 @@ class JensenTerms:
     gap: float
 
 
-def jensen_terms(model, X, params, index: int, q) -> JensenTerms:
+def jensen_terms(model: LatentVariableModel, X, params, index: int, q) -> JensenTerms:
     """Both sides of Jensen's inequality for data point ``index`` under ``params``.
 
     ``q`` (shape (n_components,)) is normalised to sum to 1; it must be non-negative.
@@ -312,7 +322,7 @@ def jensen_terms(model, X, params, index: int, q) -> JensenTerms:
     )
 
 
-def most_ambiguous_point(history) -> int:
+def most_ambiguous_point(history: History) -> int:
     """The data point whose final responsibilities are most evenly split (highest entropy)."""
     last_e = max((step.index for step in history.steps if step.phase == "E"), default=0)
     resp = history.responsibilities(last_e)

@@ -12,14 +12,16 @@ from collections.abc import Callable
 
 import numpy as np
 
+from emviz.models.protocol import LatentVariableModel
 
-def em_map(model, data, params):
+
+def em_map(model: LatentVariableModel, data, params):
     """One EM iteration: θ ↦ M-step(E-step(θ))."""
     return model.m_step(data, model.e_step(data, params))
 
 
 def em_map_jacobian(
-    model,
+    model: LatentVariableModel,
     X,
     params,
     to_vector: Callable,
