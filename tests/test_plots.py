@@ -13,7 +13,7 @@ from emviz.plots.mixture import (
     plot_mixture_2d,
 )
 from emviz.plots.palette import COMPONENT_COLOURS, mixed_colours
-from emviz.stepper import step_targets, target_step
+from emviz.step_targets import step_targets, target_step
 
 
 @pytest.fixture
@@ -130,7 +130,7 @@ def test_log_likelihood_trace_tells_phases_apart(history):
     assert by_name["shown step"].y[0] == history[3].log_likelihood
 
 
-def test_stepper_targets(history):
+def test_step_targets(history):
     last = len(history) - 1
     assert target_step(history, 0, "e_step") == 1
     assert target_step(history, 0, "m_step") is None

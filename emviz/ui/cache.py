@@ -15,9 +15,9 @@ from emviz.analysis.bound import bound_slice
 from emviz.data import DataError, read_columns
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
 from emviz.settings import BoundRun, DataSource, Family, LandscapeSettings, ModelSettings
-from emviz.stepper import step_targets
+from emviz.step_targets import step_targets
 from emviz.ui import state
-from emviz.ui.stepper import button_key
+from emviz.ui.step_controls import button_key
 
 TTL = 3600  # seconds an entry may live
 _RESOURCE = {"ttl": TTL, "show_spinner": False}
