@@ -8,6 +8,7 @@ memory stays bounded however many learners change settings.
 from __future__ import annotations
 
 import numpy as np
+import plotly.io as pio
 import streamlit as st
 
 from emviz import History, runs
@@ -79,7 +80,7 @@ def next_step_figures(
 def animation_json(source: DataSource, settings: ModelSettings) -> str:
     """The Play figure as Plotly JSON, frames included, built once per run."""
     history, _ = fit(source, settings)
-    return make_em_animation(history).to_json()
+    return pio.to_json(make_em_animation(history), validate=False)
 
 
 # ---- why EM works ----
