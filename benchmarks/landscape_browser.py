@@ -19,7 +19,6 @@ sys.path.insert(0, str(ROOT))
 import tests.browser.harness as h  # noqa: E402
 
 TARGET_MS = 400.0
-CHART = ".st-key-land_chart"
 _RENDERS = (
     "() => Number(document.querySelector('.st-key-land_chart .emviz-live-chart')"
     "?.dataset.renders || 0)"

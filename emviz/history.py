@@ -12,8 +12,6 @@ import numpy as np
 
 from emviz.convergence import ConvergenceMonitor
 
-PHASES = ("init", "E", "M")
-STOP_REASONS = ("converged", "max_iter", "singular", "non_finite")
 _FORMAT = "emviz-history"
 _VERSION = 1
 

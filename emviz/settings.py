@@ -219,13 +219,10 @@ FIELDS: dict[str, Field] = {
     )
 }
 
-# Which fields each page shows, in the order a link lists them; the union is what a link
-# from any page carries (see `to_query`).
+# What a link leaves out when the data is an upload (see `to_query`): the preset's fields, and
+# the settings of the uploaded file itself, which cannot travel in a link.
 DATA_FIELDS = ("data", "n", "seed")
-UPLOAD_FIELDS = ("std",)  # settings of an uploaded file, which cannot travel in a link
-MODEL_FIELDS = ("k", "cov", "init", "iseed", "reg", "tol", "iters")
-LANDSCAPE_FIELDS = ("ln", "lm1", "lm2", "lw", "lv1", "lv2", "lseed")
-START_FIELDS = ("m1", "m2")
+UPLOAD_FIELDS = ("std",)
 
 
 def default_of(name: str, values: Mapping[str, Any]) -> Any:

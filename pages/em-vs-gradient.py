@@ -39,7 +39,7 @@ paths = landscape_paths(LandscapeSettings(), OVERSHOOT_START, float(rate))
 live_chart(plot_log_likelihood_paths(paths[:2]), key="cmp_monotone")
 
 st.header("2 · EM stays inside the parameter space")
-plain, reparam, em_theta, em_iterations, em_ll = full_mixture_runs(float(rate))
+plain, reparam, em_theta, em_iterations = full_mixture_runs(float(rate))
 st.markdown(
     "With free weights and variances, a plain gradient step can push π₁ outside [0, 1] or a "
     "variance below 0, where the likelihood is not even defined. The usual fix steps in "

@@ -17,7 +17,7 @@ from emviz.ui.panels import (
     point_inspector,
 )
 from emviz.ui.pickers import pick_and_fit
-from emviz.ui.stepper import stepper_controls
+from emviz.ui.step_controls import stepper_controls
 
 enter_through_app()
 

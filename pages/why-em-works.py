@@ -30,7 +30,7 @@ from emviz.ui.cache import bound_history, bound_slice_of, two_mean_bound_surface
 from emviz.ui.live_chart import live_chart
 from emviz.ui.navigation import enter_through_app
 from emviz.ui.pickers import pick_and_fit, start_inputs
-from emviz.ui.stepper import stepper_controls
+from emviz.ui.step_controls import stepper_controls
 
 enter_through_app()
 

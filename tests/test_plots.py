@@ -1,11 +1,22 @@
 """Figures carry the right data: colours from responsibilities, ellipses at the right radius."""
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from emviz import GaussianMixture, run_em
 from emviz.analysis.explain import describe_step, parameter_changes, point_breakdown
+from emviz.plots.bound import (
+    plot_audit,
+    plot_bound_surface,
+    plot_decomposition,
+    plot_q_and_entropy,
+)
+from emviz.plots.comparison import plot_learning_rate_sweep, plot_log_likelihood_paths
+from emviz.plots.landscape import plot_landscape, plot_landscape_3d
 from emviz.plots.mixture import (
     make_em_animation,
     plot_log_likelihood_trace,
@@ -13,7 +24,8 @@ from emviz.plots.mixture import (
     plot_mixture_2d,
 )
 from emviz.plots.palette import COMPONENT_COLOURS, mixed_colours
-from emviz.stepper import step_targets, target_step
+from emviz.plots.theme import THEME
+from emviz.step_targets import step_targets, target_step
 
 
 @pytest.fixture
@@ -86,9 +98,8 @@ def test_1d_figure_densities_and_strip(history_1d):
 
 
 def test_animation_has_a_frame_per_step(history):
-    fig = make_em_animation(history)
-    as_dict = fig.to_dict()
-    go.Figure(as_dict)  # full plotly validation of every frame (skipped when building)
+    as_dict = make_em_animation(history)
+    fig = go.Figure(as_dict)  # full plotly validation of every frame (skipped when building)
     frames = as_dict["frames"]
     assert [f["name"] for f in frames] == [str(i) for i in range(len(history))]
     assert (
@@ -102,7 +113,7 @@ def test_animation_has_a_frame_per_step(history):
 
 
 def test_animation_of_a_1d_run_is_valid(history_1d):
-    as_dict = make_em_animation(history_1d).to_dict()
+    as_dict = make_em_animation(history_1d)
     go.Figure(as_dict)
     assert len(as_dict["frames"]) == len(history_1d)
     # frames leave the histogram (trace 0) alone and redraw the rest
@@ -117,7 +128,7 @@ def test_step_figures_are_valid_plotly(history, history_1d):
 def test_animation_thins_long_runs(three_blobs):
     long_run = run_em(GaussianMixture(2), three_blobs, "kmeans++", max_iter=200, tol=0)
     fig = make_em_animation(long_run, max_frames=50)
-    names = [int(f["name"]) for f in fig.to_dict()["frames"]]
+    names = [int(f["name"]) for f in fig["frames"]]
     assert len(names) <= 50 and names[0] == 0 and names[-1] == len(long_run) - 1
 
 
@@ -130,7 +141,7 @@ def test_log_likelihood_trace_tells_phases_apart(history):
     assert by_name["shown step"].y[0] == history[3].log_likelihood
 
 
-def test_stepper_targets(history):
+def test_step_targets(history):
     last = len(history) - 1
     assert target_step(history, 0, "e_step") == 1
     assert target_step(history, 0, "m_step") is None
@@ -226,3 +237,30 @@ def test_log_likelihood_axis_has_readable_distinct_ticks(three_blobs, n_componen
     assert 3 <= len(labels) <= 11 and len(set(labels)) == len(labels)
     assert all(sum(c.isdigit() for c in label) <= 9 for label in labels)
     assert axis.automargin and axis.title.standoff > 0
+
+
+def test_every_figure_carries_the_theme_and_no_default_template(history, history_1d, monkeypatch):
+    """Whatever template is plotly's default (Streamlit makes its own the default when it is
+    imported), a figure sends only emviz's THEME: its look is the same in the app and in a
+    notebook, and no ~4–7 KB default template travels with every step."""
+    monkeypatch.setattr(pio.templates, "default", "plotly")
+    grid_axis = np.linspace(-1.0, 1.0, 5)
+    surface = -np.add.outer(grid_axis**2, grid_axis**2)
+    figures = {
+        "2-D step": plot_mixture_2d(history, 3),
+        "1-D step": plot_mixture_1d(history_1d, 3),
+        "trace": plot_log_likelihood_trace(history, 3),
+        "animation": make_em_animation(history),
+        "decomposition": plot_decomposition(history, 3),
+        "Q and H": plot_q_and_entropy(history, 3),
+        "empty audit": plot_audit([]),
+        "bound surface": plot_bound_surface(grid_axis, grid_axis, surface, surface - 1, (0, 0, 0)),
+        "landscape": plot_landscape(grid_axis, grid_axis, surface),
+        "landscape 3-D": plot_landscape_3d(grid_axis, grid_axis, surface),
+        "learning rates": plot_learning_rate_sweep([], em_iterations=5),
+        "ℓ per iteration": plot_log_likelihood_paths([]),
+    }
+    expected = json.loads(pio.to_json(go.Figure(layout={"template": THEME}), validate=False))
+    for name, figure in figures.items():
+        sent = json.loads(pio.to_json(figure, validate=False))
+        assert sent["layout"]["template"] == expected["layout"]["template"], name

@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 
 from emviz.analysis.explain import readable
 from emviz.convergence import ConvergenceMonitor
-from emviz.plots.palette import GRID, component_colour
+from emviz.plots.palette import component_colour
+from emviz.plots.theme import THEME
 
 LL_COLOUR = "#222222"
 ELBO_COLOUR = "#0072B2"
@@ -37,7 +38,7 @@ def _later(values: np.ndarray) -> np.ndarray:
 def _figure(traces: list[dict], layout: dict) -> go.Figure:
     """One constructor call from plain dicts: plotly's per-property validation (every
     add_trace, update_layout, make_subplots) costs more than the figure's data."""
-    return go.Figure({"data": traces, "layout": layout}, _validate=False)
+    return go.Figure({"data": traces, "layout": {"template": THEME, **layout}}, _validate=False)
 
 
 def _two_rows(top_share: float, spacing: float, x_title: str) -> dict:
@@ -46,9 +47,9 @@ def _two_rows(top_share: float, spacing: float, x_title: str) -> dict:
     lower = (1.0 - spacing) * (1.0 - top_share)
     return {
         "xaxis": {"anchor": "y", "domain": [0, 1], "matches": "x2", "showticklabels": False},
-        "xaxis2": {"anchor": "y2", "domain": [0, 1], "title": {"text": x_title}, **GRID},
-        "yaxis": {"anchor": "x", "domain": [lower + spacing, 1.0], **GRID},
-        "yaxis2": {"anchor": "x2", "domain": [0.0, lower], **GRID},
+        "xaxis2": {"anchor": "y2", "domain": [0, 1], "title": {"text": x_title}},
+        "yaxis": {"anchor": "x", "domain": [lower + spacing, 1.0]},
+        "yaxis2": {"anchor": "x2", "domain": [0.0, lower]},
     }
 
 
@@ -133,10 +134,8 @@ def plot_decomposition(history, index: int) -> go.Figure:
         barmode="overlay",
         bargap=0.15,
         height=430,
-        margin={"l": 70, "r": 10, "t": 40, "b": 40},
-        plot_bgcolor="white",
-        title={"text": "ln p(X | θ) = ELBO + KL at every half-step", "font": {"size": 14}},
-        legend={"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 11}},
+        title={"text": "ln p(X | θ) = ELBO + KL at every half-step"},
+        legend={"y": -0.18},
         shapes=_cursor_lines(index, ("", "2")),
         annotations=[  # cut bars: say so, with the true numbers
             {
@@ -211,12 +210,10 @@ def plot_bound_slice(bound_slice) -> go.Figure:
     ]
     layout = {
         "height": 420,
-        "margin": {"l": 70, "r": 10, "t": 40, "b": 40},
-        "plot_bgcolor": "white",
-        "title": {"text": f"Along {s.label}: θ(t) = θ_old + t · direction", "font": {"size": 14}},
-        "xaxis": {"title": {"text": "t"}, **GRID},
-        "yaxis": {"title": {"text": "nats"}, "range": [top - 5 * gain, top + 0.5 * gain], **GRID},
-        "legend": {"orientation": "h", "y": -0.2, "x": 0, "font": {"size": 11}},
+        "title": {"text": f"Along {s.label}: θ(t) = θ_old + t · direction"},
+        "xaxis": {"title": {"text": "t"}},
+        "yaxis": {"title": {"text": "nats"}, "range": [top - 5 * gain, top + 0.5 * gain]},
+        "legend": {"y": -0.2},
         "shapes": lines,
         "annotations": [
             {
@@ -267,10 +264,8 @@ def plot_q_and_entropy(history, index: int) -> go.Figure:
     layout["yaxis2"].update(title={"text": "H(q)"}, range=_padded(_later(columns["entropy"])))
     layout.update(
         height=420,
-        margin={"l": 70, "r": 10, "t": 40, "b": 40},
-        plot_bgcolor="white",
-        title={"text": "Q and the entropy of q: ELBO = Q + H", "font": {"size": 14}},
-        legend={"orientation": "h", "y": -0.2, "x": 0, "font": {"size": 11}},
+        title={"text": "Q and the entropy of q: ELBO = Q + H"},
+        legend={"y": -0.2},
         shapes=_cursor_lines(index, ("", "2")),
     )
     return _figure(traces, layout)
@@ -356,15 +351,13 @@ def plot_jensen(terms) -> go.Figure:
     pad = 0.1 * (high - low) if high > low else 1.0
     layout = {
         "height": 400,
-        "margin": {"l": 60, "r": 10, "t": 40, "b": 40},
-        "plot_bgcolor": "white",
+        "margin": {"l": 60},  # a half-width column
         "title": {
-            "text": "ln is concave: the average of the logs lies below the log of the average",
-            "font": {"size": 14},
+            "text": "ln is concave: the average of the logs lies below the log of the average"
         },
-        "xaxis": {"title": {"text": "u"}, "range": [-0.03 * right, right], **GRID},
-        "yaxis": {"title": {"text": "ln u"}, "range": [low - pad, high + pad], **GRID},
-        "legend": {"orientation": "h", "y": -0.22, "x": 0, "font": {"size": 11}},
+        "xaxis": {"title": {"text": "u"}, "range": [-0.03 * right, right]},
+        "yaxis": {"title": {"text": "ln u"}, "range": [low - pad, high + pad]},
+        "legend": {"y": -0.22},
     }
     return _figure(traces, layout)
 
@@ -396,7 +389,7 @@ def plot_bound_surface(mu1, mu2, log_likelihood, bound, theta_old, theta_new=Non
         (log_likelihood, "ln p(X | μ1, μ2)", "Greys", 0.75),
         (bound, "L(q, μ1, μ2), q at θ_old", "Blues", 0.85),
     )
-    fig = go.Figure()
+    fig = go.Figure(layout={"template": THEME})
     for values, name, colours, opacity in surfaces:
         fig.add_trace(
             go.Surface(
@@ -439,7 +432,7 @@ def plot_bound_surface(mu1, mu2, log_likelihood, bound, theta_old, theta_new=Non
                 ]
             },
         },
-        legend={"orientation": "h", "y": 0, "x": 0},
+        legend={"y": 0},
     )
     return fig
 
@@ -447,7 +440,7 @@ def plot_bound_surface(mu1, mu2, log_likelihood, bound, theta_old, theta_new=Non
 def plot_audit(rows) -> go.Figure:
     """ℓ after every iteration; iterations where it fell in red with their cause."""
     if not rows:
-        return go.Figure(layout={"title": {"text": "No completed iteration to audit"}})
+        return _figure([], {"title": {"text": "No completed iteration to audit"}})
     iterations = [0, *[row.iteration for row in rows]]
     values = [rows[0].before, *[row.after for row in rows]]
     traces = [_line(iterations, values, "ln p(X | θ)", "#999", 1.5, hoverinfo="skip")]
@@ -474,15 +467,12 @@ def plot_audit(rows) -> go.Figure:
         )
     layout = {
         "height": 320,
-        "margin": {"l": 70, "r": 10, "t": 40, "b": 40},
-        "plot_bgcolor": "white",
-        "title": {"text": "ln p(X | θ) after each iteration", "font": {"size": 14}},
-        "xaxis": {"title": {"text": "iteration"}, "dtick": 1 if len(rows) <= 12 else None, **GRID},
+        "title": {"text": "ln p(X | θ) after each iteration"},
+        "xaxis": {"title": {"text": "iteration"}, "dtick": 1 if len(rows) <= 12 else None},
         "yaxis": {
             "title": {"text": "nats"},
             "range": _padded(values[1:] if len(values) > 2 else values),
-            **GRID,
         },
-        "legend": {"orientation": "h", "y": -0.3, "x": 0, "font": {"size": 11}},
+        "legend": {"y": -0.3},
     }
     return _figure(traces, layout)

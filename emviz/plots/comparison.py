@@ -6,12 +6,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from emviz.plots.landscape import PATH_COLOURS, plot_path_norms
+from emviz.plots.theme import THEME
 
-_LAYOUT = {
-    "height": 340,
-    "margin": {"l": 60, "r": 10, "t": 40, "b": 40},
-    "legend": {"orientation": "h", "y": -0.25},
-}
+_LAYOUT = {"template": THEME, "height": 340, "legend": {"y": -0.25}}
 
 
 def plot_log_likelihood_paths(paths) -> go.Figure:
@@ -42,7 +39,7 @@ def plot_log_likelihood_paths(paths) -> go.Figure:
                 )
             )
     fig.update_layout(
-        title={"text": "Log-likelihood per iteration", "font": {"size": 14}},
+        title={"text": "Log-likelihood per iteration"},
         xaxis={"title": "iteration"},
         yaxis={"title": "log-likelihood ℓ"},  # a lone rotated ℓ reads as "~"
         **_LAYOUT,
@@ -75,7 +72,7 @@ def plot_learning_rate_sweep(rows, em_iterations: int) -> go.Figure:
         annotation_text=f"EM: {em_iterations} iterations, no learning rate",
     )
     fig.update_layout(
-        title={"text": "Learning rate against iterations", "font": {"size": 14}},
+        title={"text": "Learning rate against iterations"},
         xaxis={"title": "learning rate η", "type": "log"},
         yaxis={"title": "iterations"},
         **_LAYOUT,

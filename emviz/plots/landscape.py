@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from emviz.engine import counted
+from emviz.plots.theme import THEME
 
 PATH_COLOURS = {"EM": "#D55E00", "gradient ascent": "#0072B2", "Newton–Raphson": "#009E73"}
 _KIND_SYMBOLS = {"maximum": "star", "saddle": "x", "minimum": "circle-open"}
@@ -151,7 +152,8 @@ def plot_landscape(mu1, mu2, grid, points=(), paths=(), *, start=None) -> go.Fig
             name="log-likelihood",
             hovertemplate="μ1=%{x:.3f}<br>μ2=%{y:.3f}<br>ℓ=%{z:.3f}<extra></extra>",
             line={"width": 0.5},
-        )
+        ),
+        layout={"template": THEME},
     )
     low, high = min(mu1[0], mu2[0]), max(mu1[-1], mu2[-1])
     fig.add_trace(
@@ -191,9 +193,9 @@ def plot_landscape(mu1, mu2, grid, points=(), paths=(), *, start=None) -> go.Fig
             "constrain": "domain",
         },
         height=620,
-        margin={"l": 50, "r": 10, "t": 30, "b": 40},
-        legend={"orientation": "h", "y": -0.12},
-        title={"text": "Click the map to start all three methods there", "font": {"size": 14}},
+        margin={"l": 50, "t": 30},
+        legend={"y": -0.12},
+        title={"text": "Click the map to start all three methods there"},
     )
     return fig
 
@@ -205,7 +207,10 @@ def plot_landscape_3d(mu1, mu2, grid, points=(), paths=()) -> go.Figure:
     ascent) is drawn up to its last point on the map, and its legend entry says so.
     """
     surface = _surface_values(mu1, mu2, grid)
-    fig = go.Figure(go.Surface(**surface, opacity=0.9, name="ℓ(μ1, μ2)", showscale=False))
+    fig = go.Figure(
+        go.Surface(**surface, opacity=0.9, name="ℓ(μ1, μ2)", showscale=False),
+        layout={"template": THEME},
+    )
     for point in points:
         fig.add_trace(
             go.Scatter3d(
@@ -253,7 +258,7 @@ def plot_path_norms(paths, norm_of, *, title: str, y_title: str) -> go.Figure:
 
     ``norm_of(path) -> (n_points,)`` gives the quantity (floored at 1e-17 for the log axis).
     """
-    fig = go.Figure()
+    fig = go.Figure(layout={"template": THEME})
     for path in paths:
         fig.add_trace(
             go.Scatter(
@@ -267,9 +272,8 @@ def plot_path_norms(paths, norm_of, *, title: str, y_title: str) -> go.Figure:
         yaxis={"type": "log", "title": y_title},
         xaxis={"title": "iteration"},
         height=320,
-        margin={"l": 60, "r": 10, "t": 40, "b": 40},
-        legend={"orientation": "h", "y": -0.25},
-        title={"text": title, "font": {"size": 14}},
+        legend={"y": -0.25},
+        title={"text": title},
     )
     return fig
 

@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from scipy.stats import norm
 
-from emviz.plots.palette import GRID, component_colour, mixed_colours
+from emviz.plots.palette import component_colour, mixed_colours
+from emviz.plots.theme import THEME
 
 # Above this many points a figure draws a seeded random sample of them (EM still uses all):
 # an SVG scatter stays quick to restyle, what is sent to the browser stays bounded, and the
@@ -21,6 +22,7 @@ MAX_DRAWN_POINTS = 2000
 ANIMATION_POINT_FRAMES = 150_000
 _ELLIPSE_RADII = (1.0, 2.0)  # Mahalanobis radii drawn: 1σ and 2σ
 _N_ELLIPSE_POINTS = 73
+_STEP_VIEW_MARGIN = {"l": 50, "t": 85}  # a two-line title and a subtitle above the plot
 
 
 def _trace(trace_type):
@@ -186,20 +188,19 @@ def _traces_2d(history, index: int, selected: int | None) -> list[go.BaseTraceTy
 def _layout_2d(history, title: str) -> dict:
     x_range, y_range = _axis_ranges(history.X)
     return {
+        "template": THEME,
         "title": _title(title, history),
-        "xaxis": {"range": x_range, "title": "x₁", "zeroline": False, **GRID},
+        "xaxis": {"range": x_range, "title": "x₁", "zeroline": False},
         "yaxis": {
             "range": y_range,
             "title": "x₂",
             "zeroline": False,
-            **GRID,
             "scaleanchor": "x",
             "scaleratio": 1,
         },
-        "legend": {"orientation": "h", "y": -0.16, "x": 0},
-        "margin": {"l": 50, "r": 10, "t": 85, "b": 40},
+        "legend": {"y": -0.16},
+        "margin": _STEP_VIEW_MARGIN,
         "height": 580,
-        "plot_bgcolor": "white",
         "uirevision": "keep-zoom",
     }
 
@@ -219,6 +220,10 @@ def plot_mixture_2d(history, index: int, *, selected: int | None = None) -> go.F
 
 # ---- 1-D ----
 
+# the two subplots of the 1-D view: densities above, responsibilities below
+_UPPER = {"xaxis": "x", "yaxis": "y"}
+_LOWER = {"xaxis": "x2", "yaxis": "y2"}
+
 
 def _grid_1d(history, n_points: int = 400) -> np.ndarray:
     ((low, high),) = _axis_ranges(history.X[:, :1])
@@ -231,35 +236,33 @@ def _component_densities(params, grid: np.ndarray) -> np.ndarray:
     return params.weights[:, None] * norm.pdf(grid[None, :], params.means[:, :1], sd[:, None])
 
 
-def _traces_1d(history, index: int) -> list[tuple[go.BaseTraceType, int]]:
-    """(trace, subplot row) pairs: densities on row 1, responsibilities strip on row 2."""
+def _traces_1d(history, index: int) -> list[go.BaseTraceType]:
+    """Densities and the rug on the upper subplot, the responsibilities strip on the lower.
+
+    Each trace names its own axes, so that animation frames keep them.
+    """
     params = history[index].params
     grid = _grid_1d(history)
     densities = _component_densities(params, grid)
-    traces = []
-    for k in range(params.n_components):
-        traces.append(
-            (
-                _scatter(
-                    x=grid,
-                    y=densities[k],
-                    mode="lines",
-                    line={"color": component_colour(k), "width": 2.5},
-                    name=f"π{k + 1}·N(μ{k + 1}, σ{k + 1}²), π{k + 1} = {params.weights[k]:.3f}",
-                ),
-                1,
-            )
+    traces = [
+        _scatter(
+            x=grid,
+            y=densities[k],
+            mode="lines",
+            line={"color": component_colour(k), "width": 2.5},
+            name=f"π{k + 1}·N(μ{k + 1}, σ{k + 1}²), π{k + 1} = {params.weights[k]:.3f}",
+            **_UPPER,
         )
+        for k in range(params.n_components)
+    ]
     traces.append(
-        (
-            _scatter(
-                x=grid,
-                y=densities.sum(axis=0),
-                mode="lines",
-                line={"color": "#222", "width": 2, "dash": "dash"},
-                name="mixture density",
-            ),
-            1,
+        _scatter(
+            x=grid,
+            y=densities.sum(axis=0),
+            mode="lines",
+            line={"color": "#222", "width": 2, "dash": "dash"},
+            name="mixture density",
+            **_UPPER,
         )
     )
     q_params = history.q_params(index)
@@ -268,50 +271,38 @@ def _traces_1d(history, index: int) -> list[tuple[go.BaseTraceType, int]]:
     else:
         joint = _component_densities(q_params, grid)
         strip = joint / np.maximum(joint.sum(axis=0), np.finfo(float).tiny)
-    for k in range(params.n_components):
-        traces.append(
-            (
-                _scatter(
-                    x=grid,
-                    y=strip[k],
-                    mode="lines",
-                    stackgroup="resp",
-                    line={"color": component_colour(k), "width": 0.5},
-                    fillcolor=component_colour(k),
-                    name=f"q(z = {k + 1} | x)",
-                    showlegend=False,
-                    hovertemplate=(
-                        f"x=%{{x:.3f}}<br>responsibility of {k + 1}: %{{y:.3f}}<extra></extra>"
-                    ),
-                ),
-                2,
-            )
+    traces += [
+        _scatter(
+            x=grid,
+            y=strip[k],
+            mode="lines",
+            stackgroup="resp",
+            line={"color": component_colour(k), "width": 0.5},
+            fillcolor=component_colour(k),
+            name=f"q(z = {k + 1} | x)",
+            showlegend=False,
+            hovertemplate=f"x=%{{x:.3f}}<br>responsibility of {k + 1}: %{{y:.3f}}<extra></extra>",
+            **_LOWER,
         )
+        for k in range(params.n_components)
+    ]
     drawn = drawn_points(len(history.X))
     traces.append(
-        (
-            _scatter(
-                x=history.X[drawn, 0],
-                y=np.zeros(len(drawn)),
-                mode="markers",
-                marker={
-                    "symbol": "line-ns-open",
-                    "size": 12,
-                    "color": _point_colours(history, index, drawn),
-                },
-                name="data (colour = responsibilities)",
-                hoverinfo="x",
-            ),
-            1,
+        _scatter(
+            x=history.X[drawn, 0],
+            y=np.zeros(len(drawn)),
+            mode="markers",
+            marker={
+                "symbol": "line-ns-open",
+                "size": 12,
+                "color": _point_colours(history, index, drawn),
+            },
+            name="data (colour = responsibilities)",
+            hoverinfo="x",
+            **_UPPER,
         )
     )
-    # Axes are set on the traces themselves so animation frames keep them.
-    return [(_on_row(trace, row), row) for trace, row in traces]
-
-
-def _on_row(trace, row: int):
-    trace.update(xaxis="x" if row == 1 else "x2", yaxis="y" if row == 1 else "y2")
-    return trace
+    return traces
 
 
 def _histogram(x: np.ndarray) -> go.Bar:
@@ -334,17 +325,17 @@ def plot_mixture_1d(history, index: int) -> go.Figure:
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.05
     )
     fig.add_trace(_histogram(history.X[:, 0]), row=1, col=1)
-    for trace, _ in _traces_1d(history, index):
-        fig.add_trace(trace)  # each trace names its own axes (see _on_row)
+    for trace in _traces_1d(history, index):
+        fig.add_trace(trace)  # each trace names its own axes
     ((low, high),) = _axis_ranges(history.X[:, :1])
     fig.update_layout(
+        template=THEME,
         title=_title(step_title(history, index), history),
         height=560,
-        margin={"l": 50, "r": 10, "t": 85, "b": 40},
-        plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.12, "x": 0},
+        margin=_STEP_VIEW_MARGIN,
+        legend={"y": -0.17},  # below the x axis title
     )
-    fig.update_xaxes(range=[low, high], showgrid=True, gridcolor="#eee")
+    fig.update_xaxes(range=[low, high])
     fig.update_xaxes(title="x", row=2, col=1)
     fig.update_yaxes(title="density", row=1, col=1, rangemode="tozero")
     fig.update_yaxes(title="q(z|x)", range=[0, 1], row=2, col=1)
@@ -386,21 +377,25 @@ def play_frame_ms(n_frames: int) -> int:
     return int(np.clip(1000 * PLAY_SECONDS / max(n_frames - 1, 1), low, high))
 
 
-def _frame(history, index: int) -> go.Frame:
-    """One animation frame: a 1-D frame replaces every trace but the histogram (trace 0); a
-    2-D frame only recolours the points (their positions never change) and replaces the
-    ellipses and means. Traces go in as plain dicts: copying a whole animation's trace
-    objects costs plotly more than the figure's JSON itself."""
+def _frame(history, index: int) -> dict:
+    """One animation frame, as a Plotly frame dict: a 1-D frame replaces every trace but the
+    histogram (trace 0); a 2-D frame only recolours the points (their positions never change)
+    and replaces the ellipses and means."""
     if history.X.shape[1] == 1:
-        data = [trace.to_plotly_json() for trace, _ in _traces_1d(history, index)]
+        data = _traces_json(_traces_1d(history, index))
         first = 1  # trace 0 is the (fixed) histogram
     else:
         points, *rest = _traces_2d(history, index, None)
-        data = [{"marker": {"color": points.marker.color}}]
-        data += [trace.to_plotly_json() for trace in rest]
+        data = [{"marker": {"color": points.marker.color}}, *_traces_json(rest)]
         first = 0
-    traces = list(range(first, first + len(data)))
-    return go.Frame(data=data, traces=traces, name=str(index), _validate=False)
+    return {"data": data, "traces": list(range(first, first + len(data))), "name": str(index)}
+
+
+def _traces_json(traces: list[go.BaseTraceType]) -> list[dict]:
+    """``traces`` as a figure's dict holds them: numeric arrays base64-encoded, as plotly.js
+    takes them (half the bytes of decimal text). The template keeps plotly's default one from
+    being copied in."""
+    return go.Figure(traces, {"template": THEME}, _validate=False).to_dict()["data"]
 
 
 def _animate_args(frame_ms: int, redraw: bool) -> dict:
@@ -412,13 +407,22 @@ def _animate_args(frame_ms: int, redraw: bool) -> dict:
     }
 
 
-def make_em_animation(history, *, max_frames: int = 200) -> go.Figure:
+def make_em_animation(history, *, max_frames: int = 200) -> dict:
     """The whole recorded run as Plotly animation frames, with Play, Fast, Pause and a slider.
 
     Playback runs entirely in the browser: no server round trip per frame. 2-D frames restyle
     the existing SVG traces (``redraw: False``, ~15–20 frames/s at 1 000 points; a full
     redraw per frame manages ~7); the slider's label names the step shown. The title says
     when the frames skip steps or the points are a sample.
+
+    Returns
+    -------
+    dict
+        The figure as a Plotly figure dict ("data", "layout", "frames"), for
+        ``plotly.io.to_json(figure, validate=False)`` or ``go.Figure(figure)``. Not a
+        ``go.Figure``: plotly.py validates every property of every frame a figure is given
+        (~17 ms a frame of 1 000 point colours, seconds a run); the frames here are built
+        from this module's traces, and the tests validate a whole animation once.
     """
     indices = animation_steps(history, max_frames)
     fig = plot_mixture(history, 0)
@@ -427,7 +431,6 @@ def make_em_animation(history, *, max_frames: int = 200) -> go.Figure:
         title += f" ({len(indices)} of its {len(history)} steps)"
     fig.update_layout(title=_title(title, history))
     redraw = history.X.shape[1] == 1  # stacked areas need a redraw; SVG points restyle in place
-    _attach_frames(fig, [_frame(history, index) for index in indices])
     pause_args = {k: v for k, v in _animate_args(0, False).items() if k != "fromcurrent"}
     buttons = [
         ("▶ Play", [None, _animate_args(play_frame_ms(len(indices)), redraw)]),
@@ -455,7 +458,7 @@ def make_em_animation(history, *, max_frames: int = 200) -> go.Figure:
         height=660,
         margin={"b": 175},
     )
-    return fig
+    return {**fig.to_dict(), "frames": [_frame(history, index) for index in indices]}
 
 
 def _step_slider(history, indices: list[int], redraw: bool) -> dict:
@@ -480,16 +483,6 @@ def _step_slider(history, indices: list[int], redraw: bool) -> dict:
     }
 
 
-def _attach_frames(fig: go.Figure, frames: list[go.Frame]) -> None:
-    """Give ``fig`` its frames without plotly re-validating every property of every frame.
-
-    ``fig.frames = frames`` rebuilds each frame through the validators (~17 ms per frame of
-    1 000 colour strings, seconds per run); the frames here are built by this module with
-    known-valid values, and the tests validate a whole animation once through ``to_dict``.
-    """
-    fig._frame_objs = tuple(frames)
-
-
 # ---- log-likelihood trace ----
 
 
@@ -502,7 +495,7 @@ def plot_log_likelihood_trace(history, index: int | None = None) -> go.Figure:
     ll = history.column("log_likelihood")
     elbo = history.column("elbo")
     phases = [s.phase for s in history.steps]
-    fig = go.Figure()
+    fig = go.Figure(layout={"template": THEME})
     fig.add_trace(
         _scatter(
             x=steps,
@@ -567,17 +560,13 @@ def plot_log_likelihood_trace(history, index: int | None = None) -> go.Figure:
     tick = min(b * 10.0**exponent for b in (1, 2, 5, 10) if b * 10.0**exponent >= (high - low) / 5)
     decimals = max(0, -int(np.floor(np.log10(tick))))
     fig.update_layout(
-        title={"text": "Log-likelihood per half-step", "font": {"size": 14}},
+        title={"text": "Log-likelihood per half-step"},
         xaxis={  # no axis title: the chart's title names the half-steps, and a narrow
             # column's legend (below the axis) would run into it
-            "showgrid": True,
-            "gridcolor": "#eee",
             "dtick": 1 if len(history) <= 12 else None,  # whole half-steps, never "0.5"
         },
         yaxis={
             "title": {"text": "log p(X | θ)", "standoff": 8},
-            "showgrid": True,
-            "gridcolor": "#eee",
             "range": [low, high],
             "tick0": 0.0,
             "dtick": tick,
@@ -585,8 +574,7 @@ def plot_log_likelihood_trace(history, index: int | None = None) -> go.Figure:
             "automargin": True,
         },
         height=320,
-        margin={"l": 60, "r": 10, "t": 40, "b": 40},
-        plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.3, "x": 0, "font": {"size": 11}},
+        margin={"l": 60},
+        legend={"y": -0.3},
     )
     return fig

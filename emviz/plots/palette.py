@@ -16,10 +16,6 @@ COMPONENT_COLOURS = (
 )
 
 
-# The light grid every cartesian axis of emviz's figures draws (an axis dict's keys).
-GRID = {"showgrid": True, "gridcolor": "#eee"}
-
-
 def component_colour(k: int) -> str:
     return COMPONENT_COLOURS[k % len(COMPONENT_COLOURS)]
 

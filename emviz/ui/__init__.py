@@ -1,1 +1,1 @@
-"""Streamlit helpers shared by the pages: data and model pickers, cached runs, the stepper."""
+"""Streamlit helpers shared by the pages: data and model pickers, cached runs, the step controls."""

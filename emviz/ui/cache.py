@@ -8,6 +8,7 @@ memory stays bounded however many learners change settings.
 from __future__ import annotations
 
 import numpy as np
+import plotly.io as pio
 import streamlit as st
 
 from emviz import History, runs
@@ -15,9 +16,9 @@ from emviz.analysis.bound import bound_slice
 from emviz.data import DataError, read_columns
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
 from emviz.settings import BoundRun, DataSource, Family, LandscapeSettings, ModelSettings
-from emviz.stepper import step_targets
+from emviz.step_targets import step_targets
 from emviz.ui import state
-from emviz.ui.stepper import button_key
+from emviz.ui.step_controls import button_key
 
 TTL = 3600  # seconds an entry may live
 _RESOURCE = {"ttl": TTL, "show_spinner": False}
@@ -79,7 +80,7 @@ def next_step_figures(
 def animation_json(source: DataSource, settings: ModelSettings) -> str:
     """The Play figure as Plotly JSON, frames included, built once per run."""
     history, _ = fit(source, settings)
-    return make_em_animation(history).to_json()
+    return pio.to_json(make_em_animation(history), validate=False)
 
 
 # ---- why EM works ----

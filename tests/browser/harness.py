@@ -226,12 +226,6 @@ _TRACKER_JS = r"""
 """
 
 
-def install_tracker(page) -> None:
-    """Make the run tracker available in `page` now and after every navigation (idempotent)."""
-    page.add_init_script(_TRACKER_JS)
-    page.evaluate(_TRACKER_JS)
-
-
 def new_page(browser, *, viewport: dict | None = None, timeout_ms: int = DEFAULT_TIMEOUT_MS):
     """A page in a fresh browser context (its own Streamlit session) with the run tracker.
 
@@ -637,11 +631,9 @@ class WebSocketSent:
 
     def __init__(self, page):
         self.frames: list[int] = []
-        self.sockets = 0
         page.on("websocket", self._on_socket)
 
     def _on_socket(self, ws) -> None:
-        self.sockets += 1
         ws.on("framesent", lambda payload: self.frames.append(len(payload)))
 
     def reset(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from emviz.plots.mixture import step_label
-from emviz.stepper import ACTION_LABELS, step_targets
+from emviz.step_targets import ACTION_LABELS, step_targets
 from emviz.ui import state
 
 _HELP = {
