@@ -1,9 +1,8 @@
 """Latent-variable models, one module each, all following `emviz.models.protocol`."""
 
+from emviz.models.gaussian_kernels import COVARIANCE_TYPES, GaussianData
 from emviz.models.gaussian_mixture import (
-    COVARIANCE_TYPES,
     INIT_METHODS,
-    GaussianData,
     GaussianMixture,
     GaussianParams,
     GaussianPosterior,

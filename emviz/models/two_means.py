@@ -13,13 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emviz.models.gaussian_mixture import (
-    EPS,
-    GaussianMixture,
-    GaussianParams,
-    GaussianPosterior,
-    prepare_gaussian_data,
-)
+from emviz.models.gaussian_kernels import EPS, prepare_gaussian_data
+from emviz.models.gaussian_mixture import GaussianMixture, GaussianParams, GaussianPosterior
 from emviz.models.protocol import SingularParameters
 
 
