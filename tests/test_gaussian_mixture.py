@@ -2,11 +2,18 @@
 
 import numpy as np
 import pytest
+from scipy.linalg import solve_triangular
 from scipy.stats import multivariate_normal
 from sklearn.mixture import GaussianMixture as SklearnMixture
 
 from emviz import GaussianMixture, GaussianParams, run_em
 from emviz.models import COVARIANCE_TYPES, INIT_METHODS
+from emviz.models.gaussian_kernels import (
+    _inverse_cholesky,
+    _log_joint_plan,
+    _solve_lower,
+    prepare_gaussian_data,
+)
 
 
 def _sklearn_precisions(covariances, covariance_type):
@@ -82,6 +89,48 @@ def test_e_step_matches_scipy_densities(three_blobs):
         posterior.resp, weighted / weighted.sum(1, keepdims=True), atol=1e-12
     )
     assert posterior.log_likelihood == pytest.approx(np.log(weighted.sum(1)).sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("n_features", [1, 2, 5])
+def test_forward_substitution_matches_scipy_solve_triangular(n_features):
+    rng = np.random.default_rng(n_features)
+    a = rng.normal(size=(3, n_features, n_features))
+    chol = np.linalg.cholesky(a @ np.swapaxes(a, 1, 2) + 0.1 * np.eye(n_features))
+    rhs = rng.normal(size=(n_features, 7))
+    for factor, solved in zip(chol, _solve_lower(chol, rhs)):
+        reference = solve_triangular(factor, rhs, lower=True)
+        np.testing.assert_allclose(solved, reference, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(_solve_lower(factor, rhs), reference, rtol=1e-12, atol=1e-12)
+    inverse = _inverse_cholesky(chol)
+    np.testing.assert_allclose(
+        chol @ inverse, np.broadcast_to(np.eye(n_features), chol.shape), atol=1e-12
+    )
+    np.testing.assert_array_equal(np.triu(inverse, 1), 0.0)
+
+
+def test_exact_path_for_a_nearly_flat_component_matches_extended_precision():
+    """A covariance of condition 1e8 makes the expanded quadratic inaccurate: the E-step takes
+    the exact path (triangular solves against centred differences), whose log-densities must
+    match a closed-form 2×2 computation in extended precision to ~eps·condition."""
+    rng = np.random.default_rng(0)
+    rotation = np.array([[np.cos(0.3), -np.sin(0.3)], [np.sin(0.3), np.cos(0.3)]])
+    covariance = rotation @ np.diag([1.0, 1e-8]) @ rotation.T
+    covariance = 0.5 * (covariance + covariance.T)
+    X = rng.multivariate_normal([5.0, -3.0], covariance, size=200, method="eigh")
+    params = GaussianParams([1.0], [[5.0, -3.0]], [covariance])
+    coefficients, _ = _log_joint_plan(
+        prepare_gaussian_data(X), params.weights, params.means, params.covariances
+    )
+    assert coefficients is None, "the exact path is the one under test"
+    c = params.covariances[0].astype(np.longdouble)
+    det = c[0, 0] * c[1, 1] - c[0, 1] * c[1, 0]
+    d = X.astype(np.longdouble) - params.means[0].astype(np.longdouble)
+    quadratic = (
+        c[1, 1] * d[:, 0] ** 2 - 2 * c[0, 1] * d[:, 0] * d[:, 1] + c[0, 0] * d[:, 1] ** 2
+    ) / det
+    reference = (-0.5 * (quadratic + np.log(det) + 2 * np.log(2 * np.pi))).astype(np.float64)
+    log_norm = GaussianMixture(1).e_step(X, params).log_norm
+    np.testing.assert_allclose(log_norm, reference, rtol=1e-8)
 
 
 def test_one_m_step_by_hand():
