@@ -1,5 +1,7 @@
 """Engine and model values against scikit-learn, hand calculations and invariants."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.linalg import solve_triangular
@@ -7,7 +9,7 @@ from scipy.stats import multivariate_normal
 from sklearn.mixture import GaussianMixture as SklearnMixture
 
 from emviz import GaussianMixture, GaussianParams, run_em
-from emviz.models import COVARIANCE_TYPES, INIT_METHODS
+from emviz.models import COVARIANCE_TYPES, INIT_METHODS, InvalidStart
 from emviz.models.gaussian_kernels import (
     _inverse_cholesky,
     _log_joint_plan,
@@ -236,3 +238,27 @@ def test_inputs_are_not_modified(three_blobs):
     run_em(GaussianMixture(3), X, init, max_iter=5)
     np.testing.assert_array_equal(X, three_blobs)
     np.testing.assert_array_equal(init.means, means)
+
+
+@pytest.mark.parametrize("method", ["kmeans++", "kmeans"])
+def test_kmeans_init_on_fewer_distinct_points_than_components_warns_nothing(method):
+    # scipy warns about the empty groups and k-means++'s 0/0 here; both are handled (an empty
+    # group borrows the data's covariance), so no warning may reach the app's log.
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]] * 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        params = GaussianMixture(4, reg_covar=1e-3).init_params(X, method, seed=0)
+    assert params.is_finite() and np.all(np.linalg.eigvalsh(params.covariances) > 0)
+    assert params.weights.sum() == pytest.approx(1.0)
+
+
+def test_init_on_values_whose_squared_distances_overflow_is_an_invalid_start():
+    # The squares and the data's variance are finite; with k-means++'s first seed at -a each
+    # squared distance (0, a², 4a²) is finite but their sum 5a² is not: every probability is
+    # 0 and scipy's draw indexes past the data (IndexError, seed 0) unless this is checked.
+    a = 6.5e153
+    X = np.array([[-a, 0.0], [0.0, 1.0], [a, 2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InvalidStart, match="squared distances between points overflow"):
+            GaussianMixture(2).init_params(X, "kmeans++", seed=0)

@@ -7,7 +7,7 @@ from emviz.models.gaussian_mixture import (
     GaussianParams,
     GaussianPosterior,
 )
-from emviz.models.protocol import LatentVariableModel, SingularParameters
+from emviz.models.protocol import InvalidStart, LatentVariableModel, SingularParameters
 from emviz.models.two_means import TwoMeanMixture
 from emviz.models.variants import VARIANTS, OvershootingMStep, WeightlessEStep
 
@@ -36,6 +36,7 @@ __all__ = [
     "GaussianMixture",
     "GaussianParams",
     "GaussianPosterior",
+    "InvalidStart",
     "LatentVariableModel",
     "MODEL_TYPES",
     "OvershootingMStep",

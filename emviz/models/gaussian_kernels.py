@@ -24,7 +24,7 @@ from itertools import combinations_with_replacement
 
 import numpy as np
 
-from emviz.models.protocol import SingularParameters
+from emviz.models.protocol import InvalidStart, SingularParameters
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 EPS = float(np.finfo(np.float64).eps)
@@ -487,6 +487,19 @@ def _exact_scatter(centred, resp_t, nk, means):
         diff = centred - mean
         scatter[k] = (resp_t[k][:, None] * diff).T @ diff / nk[k]
     return scatter
+
+
+def _check_distances_are_finite(data: GaussianData):
+    """Raise InvalidStart when sums of squared distances between points overflow.
+
+    k-means++ draws seeds with probabilities d²/Σd²; an infinite Σd² makes every probability
+    0 and the draw index past the end of the data. Σd² <= N·(2 max|x|)².
+    """
+    if not np.isfinite(4.0 * data.n_samples * data.max_sq_norm):
+        raise InvalidStart(
+            "The values are so spread out that sums of squared distances between points "
+            "overflow. Rescale the data (standardise its columns)."
+        )
 
 
 def _check_has_points(nk: np.ndarray, n_samples: int):

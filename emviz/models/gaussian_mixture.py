@@ -22,6 +22,7 @@ from emviz.models.gaussian_kernels import (
     COVARIANCE_TYPES,
     EPS,
     GaussianData,
+    _check_distances_are_finite,
     _check_has_points,
     _check_not_collapsed,
     _cholesky_factors,
@@ -29,7 +30,7 @@ from emviz.models.gaussian_kernels import (
     _weighted_moments,
     prepare_gaussian_data,
 )
-from emviz.models.protocol import SingularParameters
+from emviz.models.protocol import InvalidStart, SingularParameters
 
 INIT_METHODS = ("random_from_data", "kmeans++", "kmeans", "spread")
 
@@ -321,26 +322,26 @@ class GaussianMixture:
         return GaussianParams.from_dict(d)
 
     def check_params(self, params: GaussianParams, n_features: int) -> None:
-        """Raise ValueError with a readable message unless ``params`` can start a run."""
+        """Raise InvalidStart with a readable message unless ``params`` can start a run."""
         if params.n_components != self.n_components:
-            raise ValueError(
+            raise InvalidStart(
                 f"The parameters have {params.n_components} components, "
                 f"the model {self.n_components}."
             )
         if params.n_features != n_features:
-            raise ValueError(
+            raise InvalidStart(
                 f"The means have {params.n_features} coordinates, the data {n_features}."
             )
         if not params.is_finite():
-            raise ValueError("The initial parameters contain NaN or infinite values.")
+            raise InvalidStart("The initial parameters contain NaN or infinite values.")
         if np.any(params.weights <= 0) or abs(params.weights.sum() - 1.0) > 1e-8:
-            raise ValueError("The initial weights must be positive and add up to 1.")
+            raise InvalidStart("The initial weights must be positive and add up to 1.")
         if not np.allclose(params.covariances, np.swapaxes(params.covariances, 1, 2)):
-            raise ValueError("The initial covariances must be symmetric.")
+            raise InvalidStart("The initial covariances must be symmetric.")
         try:
             _cholesky_factors(params.covariances)
         except SingularParameters as error:
-            raise ValueError(f"Invalid initial parameters: {error}") from error
+            raise InvalidStart(f"Invalid initial parameters: {error}") from error
 
     # ---- initialisation ----
 
@@ -364,7 +365,7 @@ class GaussianMixture:
         if method not in INIT_METHODS:
             raise ValueError(f"Unknown initialisation {method!r}; choose one of {INIT_METHODS}")
         if data.n_samples < self.n_components:
-            raise ValueError(
+            raise InvalidStart(
                 f"{self.n_components} components need at least {self.n_components} points; "
                 f"the data has {data.n_samples}."
             )
@@ -373,8 +374,15 @@ class GaussianMixture:
         if method == "spread":
             return self._init_spread(data)
         n_lloyd = 1 if method == "kmeans++" else 50
+        _check_distances_are_finite(data)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # scipy warns about clusters left empty; handled below
+            # An empty group borrows the data's covariance in _params_from_labels.
+            warnings.filterwarnings("ignore", "One of the clusters is empty", UserWarning)
+            # k-means++ divides by the summed distance to its seeds, 0 once every point is a
+            # seed (fewer distinct points than K): the remaining seeds then repeat a point.
+            warnings.filterwarnings(
+                "ignore", "invalid value encountered in divide", RuntimeWarning, r"scipy\.cluster"
+            )
             centroids, labels = kmeans2(
                 data.centred, self.n_components, iter=n_lloyd, minit="++", rng=rng
             )
@@ -390,7 +398,7 @@ class GaussianMixture:
     def _init_random_from_data(self, data: GaussianData, rng) -> GaussianParams:
         distinct = np.unique(data.centred, axis=0)
         if len(distinct) < self.n_components:
-            raise ValueError(f"The data has fewer than {self.n_components} distinct points.")
+            raise InvalidStart(f"The data has fewer than {self.n_components} distinct points.")
         means = distinct[rng.choice(len(distinct), self.n_components, replace=False)]
         weights = np.full(self.n_components, 1.0 / self.n_components)
         return GaussianParams(weights, means + data.offset, self._family_covariance(data))

@@ -9,7 +9,10 @@ The engine talks to a model only through these methods:
     Turn the raw ``(n_samples, n_features)`` array into whatever the model's maths wants to
     reuse across iterations (centred data, design matrices). May return ``X`` itself.
 ``init_params(X, method, seed)``
-    Starting parameters.
+    Starting parameters. Raises `InvalidStart` when the data cannot give them (too few
+    points or distinct points for the model).
+``check_params(params, n_features)`` (optional)
+    Raises `InvalidStart` unless ``params`` can start a run on data of ``n_features``.
 ``e_step(data, params) -> Posterior``
     The posterior over the hidden variables at ``params``. The returned object carries
     ``log_likelihood`` (log p(X | params)) and whatever the bound terms below need.
@@ -57,6 +60,15 @@ class SingularParameters(ArithmeticError):
     def __init__(self, message: str, component: int | None = None):
         super().__init__(message)
         self.component = component
+
+
+class InvalidStart(ValueError):
+    """The data or the initial parameters cannot start a run.
+
+    Raised by ``init_params`` and ``check_params``; the message is a sentence a student
+    understands. Callers that show it catch this class alone, so that any other error (a bug)
+    is not mistaken for bad input.
+    """
 
 
 class LatentVariableModel(Protocol):
