@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import logsumexp, xlogy
 
 from emviz.models.protocol import SingularParameters
 from emviz.models.two_means import TwoMeanMixture
@@ -85,7 +85,9 @@ def bound_along(model, X, posterior, params_from, direction, ts) -> tuple[np.nda
             params = params_from_vector(model, params_from, origin + t * direction)
             if not _valid(model, params, n_features):
                 continue
-            with np.errstate(all="ignore"):
+            # far along the slice the quadratic forms overflow (inf, then inf − inf): such a
+            # θ(t) is left NaN below, as undefined
+            with np.errstate(over="ignore", invalid="ignore"):
                 evaluated = model.e_step(data, params)
                 # L(q, θ) = Q(θ, q) + H(q)
                 value = model.expected_log_joint(posterior, evaluated) + entropy
@@ -290,9 +292,7 @@ def two_mean_bound_grid(
     resp = np.asarray(resp, dtype=float)
     weights, variances = np.asarray(model.weights), np.asarray(model.variances)
     nk, s1, s2 = resp.sum(axis=0), resp.T @ x, resp.T @ x**2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # 0·log 0 = 0
-        entropy = -np.sum(np.where(resp > 0, resp * np.log(resp), 0.0))
+    entropy = -np.sum(xlogy(resp, resp))  # xlogy: 0·log 0 = 0
 
     def component_term(k: int, mu: np.ndarray) -> np.ndarray:
         squares = s2[k] - 2 * mu * s1[k] + mu**2 * nk[k]
@@ -374,6 +374,5 @@ def most_ambiguous_point(history) -> int:
     """The data point whose final responsibilities are most evenly split (highest entropy)."""
     last_e = max((step.index for step in history.steps if step.phase == "E"), default=0)
     resp = history.responsibilities(last_e)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        entropy = -np.sum(np.where(resp > 0, resp * np.log(resp), 0.0), axis=1)
+    entropy = -np.sum(xlogy(resp, resp), axis=1)  # xlogy: 0·log 0 = 0
     return int(np.argmax(entropy))

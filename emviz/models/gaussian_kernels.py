@@ -203,7 +203,7 @@ def _log_joint_plan(data: GaussianData, weights, means, covariances):
     # log|Σ| = 2 Σ_i log L_ii for Σ = L Lᵀ
     log_det = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
     n_features = means.shape[1]
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore"):  # a weight of 0 is log 0 = -inf: no responsibility
         log_weights = np.log(weights)
     const = log_weights - 0.5 * (n_features * LOG_2PI + log_det)
     means = means - data.offset
