@@ -16,26 +16,7 @@ from emviz.models.gaussian_kernels import (
     _solve_lower,
     prepare_gaussian_data,
 )
-
-
-def _sklearn_precisions(covariances, covariance_type):
-    precisions = np.linalg.inv(covariances)
-    return {
-        "full": precisions,
-        "diag": np.diagonal(precisions, axis1=1, axis2=2),
-        "spherical": precisions[:, 0, 0],
-        "tied": precisions[0],
-    }[covariance_type]
-
-
-def _compact(covariances, covariance_type):
-    """emviz's expanded (K, D, D) covariances in scikit-learn's storage for the type."""
-    return {
-        "full": covariances,
-        "diag": np.diagonal(covariances, axis1=1, axis2=2),
-        "spherical": covariances[:, 0, 0],
-        "tied": covariances[0],
-    }[covariance_type]
+from tests.sklearn_reference import compact, sklearn_precisions
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -51,14 +32,14 @@ def test_matches_sklearn_after_30_iterations(three_blobs, covariance_type):
         max_iter=30,
         weights_init=init.weights,
         means_init=init.means,
-        precisions_init=_sklearn_precisions(init.covariances, covariance_type),
+        precisions_init=sklearn_precisions(init.covariances, covariance_type),
     ).fit(three_blobs)
     fitted = history.final_params
     assert history.n_iterations == 30 == reference.n_iter_
     np.testing.assert_allclose(fitted.weights, reference.weights_, rtol=0, atol=1e-8)
     np.testing.assert_allclose(fitted.means, reference.means_, rtol=0, atol=1e-8)
     np.testing.assert_allclose(
-        _compact(fitted.covariances, covariance_type), reference.covariances_, rtol=0, atol=1e-8
+        compact(fitted.covariances, covariance_type), reference.covariances_, rtol=0, atol=1e-8
     )
     mean_ll = history[-1].log_likelihood / len(three_blobs)
     assert abs(mean_ll - reference.score(three_blobs)) < 1e-10
