@@ -166,14 +166,18 @@ class History:
 
         Kept from the run while the total stays small; otherwise recomputed from the step's
         parameters, so a long run on many points does not hold an N×K array per step (and
-        a figure drawing a sample of the points computes them for that sample only).
+        a figure drawing a sample of the points computes them for that sample only). Either
+        way the array is read-only: it is the record of the run, whichever way it was got.
         """
         if self.steps[index].phase == "M":
             index -= 1
         if index in self.stored_resp:
             resp = self.stored_resp[index]
-            return resp if rows is None else resp[rows]
-        return self.posterior(index, None if rows is None else self.X[rows]).resp
+            resp = resp if rows is None else resp[rows]
+        else:
+            resp = self.posterior(index, None if rows is None else self.X[rows]).resp
+        resp.setflags(write=False)
+        return resp
 
     # ---- export ----
 

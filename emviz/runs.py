@@ -22,7 +22,7 @@ from emviz.analysis.paths import em_path, gradient_ascent_path, newton_path
 from emviz.analysis.rates import em_map_jacobian, em_rate, observed_rate
 from emviz.data import DataError, load_preset, make_two_mean_sample, read_points
 from emviz.data.checks import fit_obstacle, standardise
-from emviz.models import OvershootingMStep, WeightlessEStep
+from emviz.models import InvalidStart, OvershootingMStep, WeightlessEStep
 from emviz.models.two_means import TwoMeanMixture
 from emviz.settings import BoundRun, BreakMode, DataSource, Family, LandscapeSettings, ModelSettings
 
@@ -55,14 +55,15 @@ def fit(
     obstacle = fit_obstacle(
         X, settings.n_components, settings.covariance_type, settings.reg_covar, names
     )
-    if obstacle:  # checked first: k-means on overflowing values can crash the process
+    if obstacle:  # checked first: each obstacle gets its own message and fix
         return None, obstacle
+    # The settings were validated where they were read: an error from them here is a bug.
+    model = GaussianMixture(settings.n_components, settings.covariance_type, settings.reg_covar)
     try:
-        model = GaussianMixture(settings.n_components, settings.covariance_type, settings.reg_covar)
         init = model.init_params(X, settings.init, seed=settings.init_seed)
         return run_em(model, X, init, max_iter=settings.max_iter, tol=settings.tol), ""
-    except (ValueError, ArithmeticError, IndexError) as error:  # IndexError: scipy's k-means
-        return None, _start_failure(str(error) or type(error).__name__)
+    except InvalidStart as error:  # a start the checks above do not foresee
+        return None, _start_failure(str(error))
 
 
 def _start_failure(reason: str) -> str:

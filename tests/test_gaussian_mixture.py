@@ -1,32 +1,22 @@
 """Engine and model values against scikit-learn, hand calculations and invariants."""
 
+import warnings
+
 import numpy as np
 import pytest
+from scipy.linalg import solve_triangular
 from scipy.stats import multivariate_normal
 from sklearn.mixture import GaussianMixture as SklearnMixture
 
 from emviz import GaussianMixture, GaussianParams, run_em
-from emviz.models import COVARIANCE_TYPES, INIT_METHODS
-
-
-def _sklearn_precisions(covariances, covariance_type):
-    precisions = np.linalg.inv(covariances)
-    return {
-        "full": precisions,
-        "diag": np.diagonal(precisions, axis1=1, axis2=2),
-        "spherical": precisions[:, 0, 0],
-        "tied": precisions[0],
-    }[covariance_type]
-
-
-def _compact(covariances, covariance_type):
-    """emviz's expanded (K, D, D) covariances in scikit-learn's storage for the type."""
-    return {
-        "full": covariances,
-        "diag": np.diagonal(covariances, axis1=1, axis2=2),
-        "spherical": covariances[:, 0, 0],
-        "tied": covariances[0],
-    }[covariance_type]
+from emviz.models import COVARIANCE_TYPES, INIT_METHODS, InvalidStart
+from emviz.models.gaussian_kernels import (
+    _inverse_cholesky,
+    _log_joint_plan,
+    _solve_lower,
+    prepare_gaussian_data,
+)
+from tests.sklearn_reference import compact, sklearn_precisions
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -42,14 +32,14 @@ def test_matches_sklearn_after_30_iterations(three_blobs, covariance_type):
         max_iter=30,
         weights_init=init.weights,
         means_init=init.means,
-        precisions_init=_sklearn_precisions(init.covariances, covariance_type),
+        precisions_init=sklearn_precisions(init.covariances, covariance_type),
     ).fit(three_blobs)
     fitted = history.final_params
     assert history.n_iterations == 30 == reference.n_iter_
     np.testing.assert_allclose(fitted.weights, reference.weights_, rtol=0, atol=1e-8)
     np.testing.assert_allclose(fitted.means, reference.means_, rtol=0, atol=1e-8)
     np.testing.assert_allclose(
-        _compact(fitted.covariances, covariance_type), reference.covariances_, rtol=0, atol=1e-8
+        compact(fitted.covariances, covariance_type), reference.covariances_, rtol=0, atol=1e-8
     )
     mean_ll = history[-1].log_likelihood / len(three_blobs)
     assert abs(mean_ll - reference.score(three_blobs)) < 1e-10
@@ -82,6 +72,48 @@ def test_e_step_matches_scipy_densities(three_blobs):
         posterior.resp, weighted / weighted.sum(1, keepdims=True), atol=1e-12
     )
     assert posterior.log_likelihood == pytest.approx(np.log(weighted.sum(1)).sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("n_features", [1, 2, 5])
+def test_forward_substitution_matches_scipy_solve_triangular(n_features):
+    rng = np.random.default_rng(n_features)
+    a = rng.normal(size=(3, n_features, n_features))
+    chol = np.linalg.cholesky(a @ np.swapaxes(a, 1, 2) + 0.1 * np.eye(n_features))
+    rhs = rng.normal(size=(n_features, 7))
+    for factor, solved in zip(chol, _solve_lower(chol, rhs)):
+        reference = solve_triangular(factor, rhs, lower=True)
+        np.testing.assert_allclose(solved, reference, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(_solve_lower(factor, rhs), reference, rtol=1e-12, atol=1e-12)
+    inverse = _inverse_cholesky(chol)
+    np.testing.assert_allclose(
+        chol @ inverse, np.broadcast_to(np.eye(n_features), chol.shape), atol=1e-12
+    )
+    np.testing.assert_array_equal(np.triu(inverse, 1), 0.0)
+
+
+def test_exact_path_for_a_nearly_flat_component_matches_extended_precision():
+    """A covariance of condition 1e8 makes the expanded quadratic inaccurate: the E-step takes
+    the exact path (triangular solves against centred differences), whose log-densities must
+    match a closed-form 2×2 computation in extended precision to ~eps·condition."""
+    rng = np.random.default_rng(0)
+    rotation = np.array([[np.cos(0.3), -np.sin(0.3)], [np.sin(0.3), np.cos(0.3)]])
+    covariance = rotation @ np.diag([1.0, 1e-8]) @ rotation.T
+    covariance = 0.5 * (covariance + covariance.T)
+    X = rng.multivariate_normal([5.0, -3.0], covariance, size=200, method="eigh")
+    params = GaussianParams([1.0], [[5.0, -3.0]], [covariance])
+    coefficients, _ = _log_joint_plan(
+        prepare_gaussian_data(X), params.weights, params.means, params.covariances
+    )
+    assert coefficients is None, "the exact path is the one under test"
+    c = params.covariances[0].astype(np.longdouble)
+    det = c[0, 0] * c[1, 1] - c[0, 1] * c[1, 0]
+    d = X.astype(np.longdouble) - params.means[0].astype(np.longdouble)
+    quadratic = (
+        c[1, 1] * d[:, 0] ** 2 - 2 * c[0, 1] * d[:, 0] * d[:, 1] + c[0, 0] * d[:, 1] ** 2
+    ) / det
+    reference = (-0.5 * (quadratic + np.log(det) + 2 * np.log(2 * np.pi))).astype(np.float64)
+    log_norm = GaussianMixture(1).e_step(X, params).log_norm
+    np.testing.assert_allclose(log_norm, reference, rtol=1e-8)
 
 
 def test_one_m_step_by_hand():
@@ -187,3 +219,27 @@ def test_inputs_are_not_modified(three_blobs):
     run_em(GaussianMixture(3), X, init, max_iter=5)
     np.testing.assert_array_equal(X, three_blobs)
     np.testing.assert_array_equal(init.means, means)
+
+
+@pytest.mark.parametrize("method", ["kmeans++", "kmeans"])
+def test_kmeans_init_on_fewer_distinct_points_than_components_warns_nothing(method):
+    # scipy warns about the empty groups and k-means++'s 0/0 here; both are handled (an empty
+    # group borrows the data's covariance), so no warning may reach the app's log.
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]] * 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        params = GaussianMixture(4, reg_covar=1e-3).init_params(X, method, seed=0)
+    assert params.is_finite() and np.all(np.linalg.eigvalsh(params.covariances) > 0)
+    assert params.weights.sum() == pytest.approx(1.0)
+
+
+def test_init_on_values_whose_squared_distances_overflow_is_an_invalid_start():
+    # The squares and the data's variance are finite; with k-means++'s first seed at -a each
+    # squared distance (0, a², 4a²) is finite but their sum 5a² is not: every probability is
+    # 0 and scipy's draw indexes past the data (IndexError, seed 0) unless this is checked.
+    a = 6.5e153
+    X = np.array([[-a, 0.0], [0.0, 1.0], [a, 2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InvalidStart, match="squared distances between points overflow"):
+            GaussianMixture(2).init_params(X, "kmeans++", seed=0)

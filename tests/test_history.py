@@ -77,6 +77,25 @@ def test_large_runs_recompute_instead_of_storing(three_blobs, monkeypatch):
         )
 
 
+def test_stored_and_recomputed_responsibilities_are_both_read_only(three_blobs, monkeypatch):
+    monkeypatch.setattr(emviz.engine, "RESP_STORE_BYTES", 2 * 300 * 3 * 8)
+    capped = run_em(GaussianMixture(3), three_blobs, "kmeans", max_iter=5, tol=0)
+    rows = np.array([4, 0, 299])
+    stored, recomputed = 1, 9  # E-steps: the first is kept, the last recomputed
+    assert stored in capped.stored_resp and recomputed not in capped.stored_resp
+    for index in (stored, stored + 1, recomputed, recomputed + 1):
+        for resp in (capped.responsibilities(index), capped.responsibilities(index, rows)):
+            assert not resp.flags.writeable
+            with pytest.raises(ValueError, match="read-only"):
+                resp[0, 0] = 0.5
+        np.testing.assert_allclose(  # a sample is centred on its own mean: rounding differs
+            capped.responsibilities(index, rows),
+            capped.responsibilities(index)[rows],
+            rtol=1e-12,
+            atol=1e-15,
+        )
+
+
 def test_column_and_final_params(history):
     ll = history.column("log_likelihood")
     assert ll.shape == (len(history),)

@@ -112,6 +112,17 @@ def test_a_start_the_checks_miss_keeps_the_fits_reason_and_adds_the_fix(monkeypa
     )
 
 
+def test_a_bug_in_the_fit_is_not_shown_as_a_reason(monkeypatch):
+    # Only InvalidStart (bad data or start) becomes a message; anything else is a bug.
+    def broken_init(self, X, method, seed):
+        raise IndexError("index 40 is out of bounds")
+
+    monkeypatch.setattr(runs.GaussianMixture, "init_params", broken_init)
+    source, raw = _upload_source(GOOD)
+    with pytest.raises(IndexError):
+        runs.fit(runs.load_data(source, raw), ModelSettings(2))
+
+
 # ---- the pages ----
 
 

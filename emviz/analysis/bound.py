@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import logsumexp, xlogy
 
 from emviz.models.protocol import (
     LatentVariableModel,
@@ -76,11 +76,14 @@ def bound_along(
         if not _valid(model, params, n_features):
             continue
         try:
-            evaluated = model.e_step(data, params)
+            # far along the slice the quadratic forms overflow (inf, then inf − inf): such a
+            # θ(t) is left NaN below, as undefined
+            with np.errstate(over="ignore", invalid="ignore"):
+                evaluated = model.e_step(data, params)
+                # L(q, θ) = Q(θ, q) + H(q)
+                value = model.expected_log_joint(posterior, evaluated) + entropy
         except SingularParameters:
             continue
-        # L(q, θ) = Q(θ, q) + H(q)
-        value = model.expected_log_joint(posterior, evaluated) + entropy
         if np.isfinite(evaluated.log_likelihood) and np.isfinite(value):
             log_likelihood[i], bound[i] = evaluated.log_likelihood, value
     return log_likelihood, bound
@@ -239,9 +242,7 @@ def two_mean_bound_grid(
     """
     x = np.asarray(x, dtype=float).ravel()
     resp = np.asarray(resp, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # 0·log 0 = 0
-        entropy = -np.sum(np.where(resp > 0, resp * np.log(resp), 0.0))
+    entropy = -np.sum(xlogy(resp, resp))  # xlogy: 0·log 0 = 0
 
     def component_term(k: int, axis) -> np.ndarray:
         q, variance = resp[:, k], model.variances[k]
@@ -326,6 +327,5 @@ def most_ambiguous_point(history: History) -> int:
     """The data point whose final responsibilities are most evenly split (highest entropy)."""
     last_e = max((step.index for step in history.steps if step.phase == "E"), default=0)
     resp = history.responsibilities(last_e)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        entropy = -np.sum(np.where(resp > 0, resp * np.log(resp), 0.0), axis=1)
+    entropy = -np.sum(xlogy(resp, resp), axis=1)  # xlogy: 0·log 0 = 0
     return int(np.argmax(entropy))

@@ -80,7 +80,7 @@ def _too_few_points(X, k, names) -> str | None:
 
 
 def _column_ranges(X) -> np.ndarray:
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore"):
         return X.max(axis=0) - X.min(axis=0)  # inf when the difference overflows
 
 

@@ -1,16 +1,17 @@
 """Read a student's CSV file into an array of points, with errors a student can act on.
 
-The only exception that leaves this module's public functions is :class:`DataError` (a
+Every problem with the input (unreadable bytes, text that is not a table of numbers, bad
+cells, too many rows) leaves this module's public functions as :class:`DataError` (a
 ``ValueError``), whose message says in plain words what is wrong and where, so the app can
-show it as is. Row numbers in messages count the lines of the file from 1, header included,
-so they match what a text editor or spreadsheet shows.
+show it as is. Anything else is a bug in the reader and propagates as it is. Row numbers in
+messages count the lines of the file from 1, header included, so they match what a text
+editor or spreadsheet shows.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import functools
 import io
 import itertools
 import math
@@ -79,12 +80,14 @@ def _read_path(path) -> bytes:
 def _read_file_object(file) -> str:
     # Rewind first: Streamlit hands the same UploadedFile to every rerun of the page, and a
     # second read() from the end would look like an empty file.
-    if getattr(file, "seekable", lambda: False)():
-        file.seek(0)
     try:
+        if getattr(file, "seekable", lambda: False)():
+            file.seek(0)
         content = file.read()
     except UnicodeDecodeError as exc:  # a text-mode file whose bytes are not its encoding
         raise DataError(_not_utf8_message(exc)) from None
+    except OSError as exc:  # the file itself could not be read (a network drive, a pipe)
+        raise DataError(f"Could not read this file: {exc}") from None
     if isinstance(content, str):
         return _clean_text(content)
     if isinstance(content, bytes | bytearray | memoryview):
@@ -137,7 +140,7 @@ def _parse_float(cell: str) -> float | None:
     """The cell as a float (NaN and inf included), or None if it is not a number."""
     try:
         return float(cell)
-    except ValueError:
+    except ValueError:  # float() of a str raises it only for text that is not a number
         return None
 
 
@@ -230,17 +233,28 @@ class _Table:
 
 
 def _csv_rows(text: str, delimiter: str):
-    """Yield (line number, cells) for each non-blank row."""
+    """Yield (line number, cells) for each non-blank row.
+
+    Raises
+    ------
+    DataError
+        Where Python's csv module cannot split the text (say a cell longer than its limit).
+    """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
-    for cells in reader:
-        if len(cells) > 1 or (cells and cells[0].strip()):  # skip blank lines
-            yield reader.line_num, cells
+    try:
+        for cells in reader:
+            if len(cells) > 1 or (cells and cells[0].strip()):  # skip blank lines
+                yield reader.line_num, cells
+    except csv.Error as exc:
+        raise DataError(
+            f"Could not read this file as CSV: line {reader.line_num}: {exc}."
+        ) from None
 
 
 def _sniffed_rows(text: str, delimiter: str) -> list[list[str]]:
     try:
         return [cells for _, cells in itertools.islice(_csv_rows(text, delimiter), _SNIFF_ROWS)]
-    except csv.Error:
+    except DataError:  # text this delimiter cannot split scores as no rows; reading reports it
         return []
 
 
@@ -350,7 +364,10 @@ def _numbers_only(
         text = text.replace(",", ".")  # safe here: a comma never separates these columns
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # numpy warns when there are no data rows
+            # a header without data rows is reported by the careful reading
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+            # blank lines are not rows: max_rows counting only rows is what is wanted here
+            warnings.filterwarnings("ignore", r"Input line \d+ contained no data", UserWarning)
             values = np.loadtxt(
                 io.StringIO(text, newline=None),
                 dtype=np.float64,
@@ -361,7 +378,7 @@ def _numbers_only(
                 max_rows=max_rows + 1,
                 ndmin=2,
             )
-    except ValueError:
+    except ValueError:  # loadtxt's signal for text it cannot parse; the careful reading says where
         return None
     if len(values) > max_rows:
         raise _too_many_rows(max_rows)
@@ -478,26 +495,9 @@ def _check_max_rows(max_rows) -> int:
     return max_rows
 
 
-def _only_data_errors(function):
-    """Turn any unexpected exception into a DataError, so callers need one except clause."""
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except DataError:
-            raise
-        except Exception as exc:
-            reason = str(exc) or type(exc).__name__
-            raise DataError(f"Could not read this file as CSV: {reason}") from exc
-
-    return wrapper
-
-
 # --------------------------------------------------------------------------- public API
 
 
-@_only_data_errors
 def read_columns(source, max_rows: int = DEFAULT_MAX_ROWS) -> list[str]:
     """List the numeric columns of a CSV file, for a column picker.
 
@@ -525,7 +525,6 @@ def read_columns(source, max_rows: int = DEFAULT_MAX_ROWS) -> list[str]:
     return _numeric_columns(_parse_table(_read_source(source), _check_max_rows(max_rows)))
 
 
-@_only_data_errors
 def read_points(source, columns=None, max_rows: int = DEFAULT_MAX_ROWS) -> np.ndarray:
     """Read points from a CSV file, checking that EM can use them.
 

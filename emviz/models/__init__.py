@@ -1,14 +1,13 @@
 """Latent-variable models, one module each, all following `emviz.models.protocol`."""
 
+from emviz.models.gaussian_kernels import COVARIANCE_TYPES, GaussianData
 from emviz.models.gaussian_mixture import (
-    COVARIANCE_TYPES,
     INIT_METHODS,
-    GaussianData,
     GaussianMixture,
     GaussianParams,
     GaussianPosterior,
 )
-from emviz.models.protocol import LatentVariableModel, SingularParameters
+from emviz.models.protocol import InvalidStart, LatentVariableModel, SingularParameters
 from emviz.models.two_means import TwoMeanMixture
 from emviz.models.variants import VARIANTS, OvershootingMStep, WeightlessEStep
 
@@ -37,6 +36,7 @@ __all__ = [
     "GaussianMixture",
     "GaussianParams",
     "GaussianPosterior",
+    "InvalidStart",
     "LatentVariableModel",
     "MODEL_TYPES",
     "OvershootingMStep",

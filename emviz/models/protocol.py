@@ -13,9 +13,11 @@ The required methods
     Turn the raw ``(n_samples, n_features)`` array into whatever the model's maths reuses across
     iterations (centred data, design matrices). The result carries the data as ``.X``.
 ``init_params(X, method, seed)``
-    Starting parameters.
+    Starting parameters. Raises `InvalidStart` when the data cannot give them (too few
+    points or distinct points for the model).
 ``check_params(params, n_features)``
-    Raise ValueError, in a sentence a learner understands, unless ``params`` can start a run.
+    Raises `InvalidStart` (a ValueError), in a sentence a learner understands, unless
+    ``params`` can start a run on data of ``n_features``.
 ``e_step(data, params) -> Posterior``
     The posterior over the hidden variables at ``params``, with log p(X | params).
 ``m_step(data, posterior) -> params``
@@ -130,6 +132,15 @@ class Posterior(Protocol):
 
     @property
     def log_resp(self) -> np.ndarray: ...
+
+
+class InvalidStart(ValueError):
+    """The data or the initial parameters cannot start a run.
+
+    Raised by ``init_params`` and ``check_params``; the message is a sentence a student
+    understands. Callers that show it catch this class alone, so that any other error (a bug)
+    is not mistaken for bad input.
+    """
 
 
 @runtime_checkable

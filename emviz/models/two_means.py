@@ -14,14 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emviz.models.gaussian_mixture import (
-    EPS,
-    GaussianMixture,
-    GaussianParams,
-    GaussianPosterior,
-    prepare_gaussian_data,
-)
-from emviz.models.protocol import Capability, SingularParameters, mean_directions
+from emviz.models.gaussian_kernels import EPS, prepare_gaussian_data
+from emviz.models.gaussian_mixture import GaussianMixture, GaussianParams, GaussianPosterior
+from emviz.models.protocol import Capability, InvalidStart, SingularParameters, mean_directions
 
 
 @dataclass(frozen=True)
@@ -179,9 +174,9 @@ class TwoMeanMixture:
 
     def check_params(self, params: GaussianParams, n_features: int) -> None:
         if params.n_components != 2 or params.n_features != 1 or n_features != 1:
-            raise ValueError("The two-mean mixture has two 1-D components.")
+            raise InvalidStart("The two-mean mixture has two 1-D components.")
         if not params.is_finite():
-            raise ValueError("The initial means must be finite numbers.")
+            raise InvalidStart("The initial means must be finite numbers.")
 
     def to_dict(self) -> dict:
         return {

@@ -14,6 +14,7 @@ import streamlit as st
 from emviz import History, runs
 from emviz.analysis.bound import bound_slice
 from emviz.data import DataError, read_columns
+from emviz.models import InvalidStart
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
 from emviz.settings import BoundRun, DataSource, Family, LandscapeSettings, ModelSettings
 from emviz.step_targets import step_targets
@@ -96,7 +97,7 @@ def bound_history(run: BoundRun) -> tuple[History | None, str]:
             return None, error
     try:
         return runs.bound_history(run, base), ""
-    except ValueError as error:
+    except InvalidStart as error:  # a start the model rejects; any other error is a bug
         return None, str(error)
 
 
