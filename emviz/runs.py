@@ -17,7 +17,7 @@ from emviz.analysis.gradient import (
     reparametrised_gradient_ascent,
     theta_from_params,
 )
-from emviz.analysis.landscape import critical_points, log_likelihood_grid
+from emviz.analysis.landscape import critical_points, log_likelihood_grid, saddle_stall
 from emviz.analysis.paths import em_path, gradient_ascent_path, newton_path
 from emviz.analysis.rates import em_map_jacobian, em_rate, observed_rate
 from emviz.data import DataError, load_preset, make_two_mean_sample, read_points
@@ -140,6 +140,15 @@ def landscape_surface(settings: LandscapeSettings, resolution: int = SURFACE_RES
 
 def landscape_critical_points(settings: LandscapeSettings):
     return critical_points(settings.model(), landscape_sample(settings))
+
+
+def landscape_saddle_stall(settings: LandscapeSettings, points):
+    """`saddle_stall` at the first saddle of ``points`` (the surface's critical points), or
+    None when it has none."""
+    saddles = [p for p in points if p.kind == "saddle"]
+    if not saddles:
+        return None
+    return saddle_stall(settings.model(), landscape_sample(settings), saddles[0])
 
 
 def landscape_paths(settings: LandscapeSettings, start: tuple[float, float], learning_rate: float):

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from emviz.analysis.explain import readable
 from emviz.analysis.landscape import (
     GRADIENT_RTOL,
     N_STARTS,
@@ -10,10 +11,20 @@ from emviz.analysis.landscape import (
     describe_surface,
 )
 from emviz.analysis.paths import path_summary
-from emviz.plots.landscape import plot_gradient_norms, plot_landscape, plot_landscape_3d
+from emviz.plots.landscape import (
+    plot_coordinate_ascent,
+    plot_gradient_norms,
+    plot_landscape,
+    plot_landscape_3d,
+)
 from emviz.settings import LEARNING_RATES, start_from
 from emviz.ui import state
-from emviz.ui.cache import landscape_critical_points, landscape_paths, landscape_surface
+from emviz.ui.cache import (
+    landscape_critical_points,
+    landscape_paths,
+    landscape_saddle_stall,
+    landscape_surface,
+)
 from emviz.ui.live_chart import live_chart
 from emviz.ui.navigation import enter_through_app
 from emviz.ui.pickers import landscape_data_picker, set_start, start_inputs
@@ -87,3 +98,18 @@ st.markdown(
     "nearest zero of the gradient, saddles included, and from a poor start it can slide onto a "
     "flat plateau where one component has no data left (its gradient vanishes there too)."
 )
+
+stall = landscape_saddle_stall(settings)
+if stall is not None:
+    st.subheader("Coordinate ascent can stall where a joint move would climb")
+    st.markdown(
+        "EM is coordinate ascent on the lower bound L(q, θ): the E-step maximises over q with θ "
+        "fixed, then the M-step over θ with q fixed. On the left, f(x, y) = x·y from (0, 0): "
+        "changing x alone or y alone keeps f at 0, yet moving both together climbs (f(t, t) = "
+        "t²). On the right, EM at the saddle: the E-step and the M-step each give back the "
+        f"point (one iteration moves it by {readable(stall.m_step_move, 2)}), while ℓ rises "
+        f"along the orange line — by {stall.gains[-1]:.3f} at a step of "
+        f"{stall.ts[-1]:g} — because the Hessian there has a positive eigenvalue "
+        f"({stall.curvature:.1f})."
+    )
+    live_chart(plot_coordinate_ascent(stall, mu1, mu2, grid), key="land_stall")

@@ -140,3 +140,32 @@ def test_a_path_is_cut_where_it_leaves_the_map():
     assert path_label(inside, 2) == "EM (1 step)"
     outside = Path("EM", points[2:3] * 10, np.zeros(1), "converged", np.zeros(1))
     assert path_on_map(outside, region) == (0, None)
+
+
+def test_em_stalls_at_the_saddle_where_a_joint_move_climbs(x, points):
+    from emviz.analysis.landscape import saddle_stall
+    from emviz.plots.landscape import plot_coordinate_ascent
+
+    model = TwoMeanMixture()
+    saddle = next(p for p in points if p.kind == "saddle")
+    stall = saddle_stall(model, x, saddle, reach=0.01, n_ts=5)
+    assert stall.m_step_move < 1e-10  # the E-step and M-step give the saddle back
+    # the direction is the Hessian's ascent eigenvector: H v = λ v with λ > 0
+    np.testing.assert_allclose(
+        hessian(model, x, saddle.location) @ stall.direction,
+        stall.curvature * stall.direction,
+        rtol=1e-8,
+    )
+    assert stall.curvature > 0 and np.linalg.norm(stall.direction) == pytest.approx(1.0)
+    # ℓ rises both ways along it, ½·λ·t² to second order
+    moved = stall.ts != 0
+    assert np.all(stall.gains[moved] > 0)
+    np.testing.assert_allclose(
+        stall.gains[moved], 0.5 * stall.curvature * stall.ts[moved] ** 2, rtol=0.05
+    )
+    axis = np.linspace(-2, 5, 71)
+    fig = plot_coordinate_ascent(stall, axis, axis, np.zeros((71, 71)))
+    f = fig.data[0]
+    np.testing.assert_allclose(np.asarray(f.z), np.outer(f.x, f.y))  # f(x, y) = x·y
+    names = [trace.name for trace in fig.data]
+    assert "joint move: f(t, t) = t²" in names and "saddle: EM stays" in names

@@ -223,3 +223,54 @@ def describe_surface(points) -> str:
         f"This surface has **{len(maxima)} maxima** (the highest at {_at(best)}) and "
         f"{len(saddles)} saddle{'' if len(saddles) == 1 else 's'}."
     )
+
+
+# ---- coordinate ascent can stall where a joint move would climb ----
+
+
+@dataclass(frozen=True)
+class SaddleStall:
+    """EM at a saddle of ℓ(μ1, μ2): each half-step leaves the point, a joint move climbs.
+
+    EM is coordinate ascent on L(q, θ): the E-step maximises over q with θ fixed, the M-step
+    over θ with q fixed. At the saddle both are already at their maximum, so neither moves,
+    although ℓ rises along the Hessian's ascent direction (a move of θ with q following it).
+
+    Attributes
+    ----------
+    saddle : (float, float)  (μ1, μ2) of the saddle
+    m_step_move : float  |θ_new − θ_saddle| after one E-step and M-step from the saddle
+    direction : ndarray of shape (2,)  unit eigenvector of the Hessian's positive eigenvalue
+    curvature : float  that eigenvalue: ℓ(saddle + t·direction) ≈ ℓ(saddle) + ½·curvature·t²
+    ts : ndarray of shape (n_ts,)  steps along ``direction``
+    gains : ndarray of shape (n_ts,)  ℓ(saddle + t·direction) − ℓ(saddle)
+    """
+
+    saddle: tuple[float, float]
+    m_step_move: float
+    direction: np.ndarray
+    curvature: float
+    ts: np.ndarray
+    gains: np.ndarray
+
+
+def saddle_stall(model, x, saddle, *, reach: float = 0.3, n_ts: int = 7) -> SaddleStall:
+    """`SaddleStall` of ``model`` on data ``x`` at ``saddle`` (a `CriticalPoint`)."""
+    x = _as_1d(x)
+    at = np.asarray(saddle.location, dtype=float)
+    params = model.params(*at)
+    data = model.prepare(x[:, None])
+    moved = model.m_step(data, model.e_step(data, params)).means[:, 0]
+    eigenvalues, eigenvectors = np.linalg.eigh(hessian(model, x, at))
+    direction = eigenvectors[:, -1] * np.sign(eigenvectors[:, -1].sum() or 1.0)
+    ts = np.linspace(-reach, reach, n_ts)
+    base = evaluate(model, x, at)[0]
+    gains = np.array([evaluate(model, x, at + t * direction)[0] - base for t in ts])
+    return SaddleStall(
+        saddle=(float(at[0]), float(at[1])),
+        m_step_move=float(np.linalg.norm(moved - at)),
+        direction=direction,
+        curvature=float(eigenvalues[-1]),
+        ts=ts,
+        gains=gains,
+    )

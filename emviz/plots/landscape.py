@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from emviz.engine import counted
 from emviz.plots.theme import THEME
@@ -286,3 +287,96 @@ def plot_gradient_norms(paths) -> go.Figure:
         title="Gradient norm along each path",
         y_title="|∇ℓ|",
     )
+
+
+def _segment(x, y, name: str, colour: str, dash: str = "solid", arrow: bool = False) -> go.Scatter:
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="lines+markers" if arrow else "lines",
+        name=name,
+        line={"color": colour, "width": 3, "dash": dash},
+        marker={"symbol": "arrow", "angleref": "previous", "size": [0] * (len(x) - 1) + [14]},
+        hoverinfo="name",
+    )
+
+
+def plot_coordinate_ascent(stall, mu1, mu2, grid, *, window: float = 0.6) -> go.Figure:
+    """Coordinate ascent stalls where a joint move climbs: f(x, y) = x·y from (0, 0) beside EM
+    at the two-mean saddle (``stall``, a `SaddleStall`), over ℓ (``grid`` on ``mu1`` × ``mu2``)
+    within ``window`` of the saddle."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.12,
+        subplot_titles=("f(x, y) = x·y from (0, 0)", "EM at the saddle of ℓ(μ1, μ2)"),
+    )
+    axis = np.linspace(-1, 1, 41)
+    fig.add_trace(
+        go.Contour(
+            x=axis,
+            y=axis,
+            z=np.outer(axis, axis),
+            colorscale="RdBu_r",
+            showscale=False,
+            contours={"coloring": "heatmap"},
+            hovertemplate="x %{x:.2f}<br>y %{y:.2f}<br>f = %{z:.3f}<extra></extra>",
+            name="f = x·y",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(_segment([-0.9, 0.9], [0, 0], "x alone: f stays 0", "#444", "dash"), 1, 1)
+    fig.add_trace(_segment([0, 0], [-0.9, 0.9], "y alone: f stays 0", "#444", "dot"), 1, 1)
+    fig.add_trace(
+        _segment([0, 0.8], [0, 0.8], "joint move: f(t, t) = t²", "#D55E00", arrow=True), 1, 1
+    )
+    (s1, s2), step = stall.saddle, 0.8 * window * stall.direction
+    inside_1 = np.abs(np.asarray(mu1) - s1) <= window
+    inside_2 = np.abs(np.asarray(mu2) - s2) <= window
+    fig.add_trace(
+        go.Contour(
+            x=np.asarray(mu1)[inside_1],
+            y=np.asarray(mu2)[inside_2],
+            z=np.asarray(grid)[np.ix_(inside_2, inside_1)],
+            colorscale="Viridis",
+            showscale=False,
+            hovertemplate="μ1 %{x:.3f}<br>μ2 %{y:.3f}<br>ℓ = %{z:.3f}<extra></extra>",
+            name="ℓ(μ1, μ2)",
+        ),
+        row=1,
+        col=2,
+    )
+    fig.add_trace(
+        _segment(
+            [s1 - step[0], s1 + step[0]],
+            [s2 - step[1], s2 + step[1]],
+            "joint move: ℓ rises both ways",
+            "#D55E00",
+            arrow=True,
+        ),
+        1,
+        2,
+    )
+    for col, (x0, y0), label in (
+        (1, (0.0, 0.0), "start (0, 0)"),
+        (2, (s1, s2), "saddle: EM stays"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=[x0],
+                y=[y0],
+                mode="markers",
+                name=label,
+                marker={"symbol": "x", "size": 14, "color": "#111", "line": {"width": 2}},
+                hoverinfo="name",
+            ),
+            1,
+            col,
+        )
+    fig.update_xaxes(title_text="x", row=1, col=1)
+    fig.update_yaxes(title_text="y", row=1, col=1)
+    fig.update_xaxes(title_text="μ1", row=1, col=2)
+    fig.update_yaxes(title_text="μ2", row=1, col=2)
+    fig.update_layout(template=THEME, height=380, legend={"y": -0.22}, margin={"b": 90})
+    return fig

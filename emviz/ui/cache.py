@@ -132,6 +132,11 @@ def landscape_critical_points(settings: LandscapeSettings):
     return runs.landscape_critical_points(settings)
 
 
+@st.cache_resource(max_entries=16, **_RESOURCE)
+def landscape_saddle_stall(settings: LandscapeSettings):
+    return runs.landscape_saddle_stall(settings, landscape_critical_points(settings))
+
+
 @st.cache_resource(max_entries=64, **_RESOURCE)
 def landscape_paths(settings: LandscapeSettings, start: tuple[float, float], learning_rate: float):
     return runs.landscape_paths(settings, start, learning_rate)
