@@ -126,8 +126,9 @@ class SphericalMeansMixture(BatchedMixture):
     def params_from_free(self, vector) -> GaussianParams:
         return self.params(np.reshape(vector, (self.n_components, -1)))
 
-    def batch_e_step(self, data, means) -> BatchPosterior:
-        """Responsibilities for every row of ``means`` (S, K·D), the means flattened."""
+    def batch_e_step(self, data, means, *, log_resp: bool = True) -> BatchPosterior:
+        """Responsibilities for every row of ``means`` (S, K·D), the means flattened (log q
+        costs nothing extra here: ``log_resp`` is accepted for the common signature)."""
         n_starts = len(means)
         n_features = data.X.shape[1]
         centred_means = np.reshape(means, (-1, n_features)) - data.offset  # (S·K, D)
@@ -146,7 +147,7 @@ class SphericalMeansMixture(BatchedMixture):
         resp_t /= total[:, None]
         log_total = np.log(total)
         log_resp_t -= log_total[:, None]
-        return BatchPosterior(log_resp_t, resp_t, log_max + log_total)
+        return BatchPosterior(resp_t, log_max + log_total, log_resp_t)
 
     def batch_m_step(self, data, posterior: BatchPosterior):
         """The means per start, shape (S, K·D), and the components that lost their points."""

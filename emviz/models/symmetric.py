@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emviz.models.batch import BatchedMixture, BatchPosterior, inner_products, squared_distances
+from emviz.models.batch import (
+    BatchedMixture,
+    BatchPosterior,
+    inner_products,
+    squared_distances,
+    two_state_posterior,
+)
 from emviz.models.gaussian_mixture import (
     LOG_2PI,
     prepare_gaussian_data,
@@ -115,22 +121,18 @@ class SymmetricMixture(BatchedMixture):
     def params_from_free(self, vector) -> SymmetricParams:
         return SymmetricParams(vector)
 
-    def batch_e_step(self, data, thetas) -> BatchPosterior:
+    def batch_e_step(self, data, thetas, *, log_resp: bool = True) -> BatchPosterior:
         """q(z_n = +1) = σ(2⟨θ, x_n⟩) (row 0) and q(z_n = −1) (row 1) for every θ in
         ``thetas`` (S, D)."""
         thetas = np.asarray(thetas, dtype=np.float64)
-        twice_inner = 2.0 * inner_products(data.X, thetas)
-        # log q(+1) = −log(1 + e^(−2a)), log q(−1) = −log(1 + e^(2a))
-        log_resp_t = np.stack([-twice_inner, twice_inner], axis=1)
-        np.logaddexp(0.0, log_resp_t, out=log_resp_t)
-        np.negative(log_resp_t, out=log_resp_t)
-        # log p(x_n) = log(½ N(x_n | θ, I)) − log q(+1)
-        n_features = data.X.shape[1]
-        log_norm = squared_distances(data.X, thetas)
-        log_norm *= -0.5
-        log_norm -= np.log(2.0) + 0.5 * n_features * LOG_2PI
-        log_norm -= log_resp_t[:, 0]
-        return BatchPosterior(log_resp_t, np.exp(log_resp_t), log_norm)
+        # log p(x_n, −) − log p(x_n, +) = log N(x_n | −θ, I) − log N(x_n | θ, I) = −2⟨θ, x_n⟩
+        log_odds = inner_products(data.X, thetas)
+        log_odds *= -2.0
+        # log p(x_n, +) = log ½ − (D/2) log 2π − |x_n − θ|² / 2
+        log_first = squared_distances(data.X, thetas)
+        log_first *= -0.5
+        log_first -= np.log(2.0) + 0.5 * data.X.shape[1] * LOG_2PI
+        return two_state_posterior(log_odds, log_first, log_resp=log_resp)
 
     def batch_m_step(self, data, posterior: BatchPosterior):
         """θ per start, shape (S, D); no component can lose its points (shape (S, 0))."""

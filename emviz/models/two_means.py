@@ -14,7 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emviz.models.batch import BatchedMixture, BatchPosterior, lost_components
+from emviz.models.batch import (
+    BatchedMixture,
+    BatchPosterior,
+    lost_components,
+    two_state_posterior,
+)
 from emviz.models.gaussian_mixture import (
     GaussianParams,
     prepare_gaussian_data,
@@ -123,7 +128,7 @@ class TwoMeanMixture(BatchedMixture):
     def params_from_free(self, vector) -> GaussianParams:
         return self.params(*vector)
 
-    def batch_e_step(self, data, means) -> BatchPosterior:
+    def batch_e_step(self, data, means, *, log_resp: bool = True) -> BatchPosterior:
         """Responsibilities from the log-odds of component 2 against component 1, for every
         row (μ1, μ2) of ``means`` (S, 2).
 
@@ -134,20 +139,12 @@ class TwoMeanMixture(BatchedMixture):
         x = data.centred[:, 0]
         centred_means = np.asarray(means, dtype=np.float64) - data.offset[0]
         log_weights = np.log(np.asarray(self.weights))
-        log_dens_1 = self.log_joint_grid(x, centred_means[:, 0], 0, weighted=False)  # (S, N)
-        log_dens_2 = self.log_joint_grid(x, centred_means[:, 1], 1, weighted=False)
-        log_odds = log_dens_2
-        log_odds -= log_dens_1
+        log_first = self.log_joint_grid(x, centred_means[:, 0], 0, weighted=False)  # (S, N)
+        log_odds = self.log_joint_grid(x, centred_means[:, 1], 1, weighted=False)
+        log_odds -= log_first
         log_odds += log_weights[1] - log_weights[0]
-        # log r_n1 = -log(1 + e^odds), log r_n2 = -log(1 + e^-odds)
-        log_resp_t = np.stack([log_odds, -log_odds], axis=1)
-        np.logaddexp(0.0, log_resp_t, out=log_resp_t)
-        np.negative(log_resp_t, out=log_resp_t)
-        # log p(x_n) = log(w1 N1) - log r_n1
-        log_norm = log_dens_1
-        log_norm += log_weights[0]
-        log_norm -= log_resp_t[:, 0]
-        return BatchPosterior(log_resp_t, np.exp(log_resp_t), log_norm)
+        log_first += log_weights[0]
+        return two_state_posterior(log_odds, log_first, log_resp=log_resp)
 
     def batch_m_step(self, data, posterior: BatchPosterior):
         """(μ1, μ2) per start, shape (S, 2), and the components that lost their points."""
