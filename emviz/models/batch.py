@@ -100,26 +100,32 @@ def two_state_posterior(log_odds, log_first, *, log_resp: bool = True) -> BatchP
     Returns
     -------
     BatchPosterior
-        q1 = 1/(1 + e^t), q2 = 1/(1 + e^−t) and log p(x_n) = log p(x_n, z = 1) + log(1 + e^t).
-        Where t is the same for every point (two coinciding Gaussians), so is q: the
-        symmetric fixed points of EM stay exact.
+        q1 = 1/(1 + e^t), q2 = e^t q1 and log p(x_n) = log p(x_n, z = 1) + log1p(e^t): one
+        exponential and one logarithm per point, the least an E-step run for every start of
+        a grid can do. Where t is the same for every point (two coinciding Gaussians), so is
+        q: the symmetric fixed points of EM stay exact.
     """
     n_starts, n_samples = log_odds.shape
     resp_t = np.empty((n_starts, 2, n_samples))
-    with np.errstate(over="ignore", divide="ignore"):  # e^t = inf or 0 give q = 0 or 1 exactly
+    with np.errstate(over="ignore", invalid="ignore"):  # e^t = inf: mended below
         odds = np.exp(log_odds)
         np.add(odds, 1.0, out=resp_t[:, 0])
         np.reciprocal(resp_t[:, 0], out=resp_t[:, 0])
-        np.reciprocal(odds, out=odds)
-        np.add(odds, 1.0, out=resp_t[:, 1])
-        np.reciprocal(resp_t[:, 1], out=resp_t[:, 1])
-    log_norm = softplus(log_odds)
+        np.multiply(odds, resp_t[:, 0], out=resp_t[:, 1])
+        log_norm = np.log1p(odds, out=odds)
+    overflow = log_odds > _LARGEST_EXPONENT if log_odds.max() > _LARGEST_EXPONENT else None
+    if overflow is not None:  # q2 = 1 to double precision, log(1 + e^t) = t
+        resp_t[:, 1][overflow] = 1.0
+        log_norm[overflow] = log_odds[overflow]
     log_norm += log_first
     log_resp_t = None
     if log_resp:
         # log q1 = −log(1 + e^t), log q2 = −log(1 + e^−t): each accurate where q is tiny
         log_resp_t = -softplus(np.stack([log_odds, -log_odds], axis=1))
     return BatchPosterior(resp_t, log_norm, log_resp_t)
+
+
+_LARGEST_EXPONENT = 700.0  # e^t is finite below ~709.78; beyond 700, e^−t < 1e-304 is nothing
 
 
 def inner_products(X: np.ndarray, thetas: np.ndarray) -> np.ndarray:
