@@ -248,6 +248,13 @@ def test_gradient_and_hessian_are_the_slopes_of_the_log_likelihood():
     ]
     np.testing.assert_allclose(hessian[0], np.array(numeric_h).T, rtol=1e-3, atol=1e-3)
     np.testing.assert_allclose(hessian[0], hessian[0].T, atol=1e-10)
+    # many rows at once, in chunks of one start: the same numbers row by row
+    many = np.stack([means, means[::-1], means + 0.5])
+    chunked = spherical_derivatives(model, X, many, chunk_bytes=1)
+    for row, vector in enumerate(many):
+        single = spherical_derivatives(model, X, vector)
+        np.testing.assert_allclose(chunked[0][row], single[0][0], rtol=1e-14, atol=1e-12)
+        np.testing.assert_allclose(chunked[1][row], single[1][0], rtol=1e-14, atol=1e-12)
 
 
 def test_random_starts_end_in_bad_local_maxima(jin_1d):
@@ -280,3 +287,28 @@ def test_failure_grows_with_the_number_of_clusters():
         run = spherical_restarts(X, k, 1.0, 100, seed=10, max_iter=300)
         shares.append(classify_restarts(model, X, run).share_bad)
     assert shares[0] == 0.0 and shares[1] > 0.3
+
+
+def test_far_parameters_give_the_exact_likelihood_and_responsibilities(x):
+    """Log-odds beyond e^709 (a mean or θ far from the data) take the overflow branch of the
+    two-state E-step; ℓ and q still equal a log-sum-exp reference."""
+    model = TwoMeanMixture()
+    for mu1, mu2 in ((-60.0, 2.5), (2.5, -60.0), (0.0, 2.5)):
+        posterior = model.e_step(x[:, None], model.params(mu1, mu2))
+        joint = np.stack(
+            [model.log_joint_grid(x, [mu1], 0)[0], model.log_joint_grid(x, [mu2], 1)[0]]
+        )
+        reference = np.logaddexp(joint[0], joint[1])
+        assert posterior.log_likelihood == pytest.approx(reference.sum(), rel=1e-14)
+        np.testing.assert_allclose(posterior.resp_t, np.exp(joint - reference), atol=1e-15)
+    X, _ = symmetric_sample(50, 2.0, seed=3)
+    theta = np.array([300.0, -40.0])
+    posterior = SymmetricMixture().e_step(X, SymmetricMixture().params_from_free(theta))
+    log_half_normal = (
+        -np.log(2)
+        - np.log(2 * np.pi)
+        - 0.5 * np.stack([((X - theta) ** 2).sum(axis=1), ((X + theta) ** 2).sum(axis=1)])
+    )
+    reference = np.logaddexp(log_half_normal[0], log_half_normal[1])
+    assert posterior.log_likelihood == pytest.approx(reference.sum(), rel=1e-14)
+    np.testing.assert_allclose(posterior.resp_t, np.exp(log_half_normal - reference), atol=1e-15)

@@ -112,12 +112,15 @@ def run_batch(
         grid_shape=(n_starts,) if grid_shape is None else tuple(grid_shape),
     )
     per_start = 8 * _ARRAYS_PER_ENTRY * model.n_components * data.n_samples
-    rows = max(1, int(chunk_bytes // per_start))
-    for first in range(0, n_starts, rows):
-        _run_chunk(
-            model, data, monitor, run, np.arange(first, min(first + rows, n_starts)), max_iter
-        )
+    for chunk in _chunks(n_starts, per_start, chunk_bytes):
+        _run_chunk(model, data, monitor, run, np.arange(chunk.start, chunk.stop), max_iter)
     return run
+
+
+def _chunks(n_starts: int, bytes_per_start: int, chunk_bytes: int) -> list[slice]:
+    """Consecutive blocks of starts whose arrays take about ``chunk_bytes`` each."""
+    rows = max(1, int(chunk_bytes // bytes_per_start))
+    return [slice(first, min(first + rows, n_starts)) for first in range(0, n_starts, rows)]
 
 
 def _run_chunk(model, data, monitor, run: BatchedRun, active: np.ndarray, max_iter: int) -> None:
@@ -273,16 +276,29 @@ def spherical_restarts(
     return run_batch(model, data, starts, max_iter=max_iter, tol=tol)
 
 
-def spherical_derivatives(model, X, means) -> tuple[np.ndarray, np.ndarray]:
+def spherical_derivatives(
+    model, X, means, *, chunk_bytes: int = CHUNK_BYTES
+) -> tuple[np.ndarray, np.ndarray]:
     """∇ℓ (S, P) and the Hessian of ℓ (S, P, P) with respect to the means, at every row of
     ``means`` (S, P = K·D, flattened row by row).
 
     With s_nk = (x_n − μ_k)/σ²: ∂ℓ/∂μ_k = Σ_n r_nk s_nk and
     ∂²ℓ/∂μ_k∂μ_lᵀ = δ_kl Σ_n r_nk (s_nk s_nkᵀ − I/σ²) − Σ_n r_nk r_nl s_nk s_nlᵀ
-    (from ∂r_nk/∂μ_l = r_nk (δ_kl − r_nl) s_nl).
+    (from ∂r_nk/∂μ_l = r_nk (δ_kl − r_nl) s_nl). Computed in chunks of starts, so the
+    (S, K, N, D) arrays stay within ``chunk_bytes``.
     """
     data = model.prepare(X)
     means = np.atleast_2d(np.asarray(means, dtype=np.float64))
+    n_starts, n_params = means.shape
+    gradients = np.empty((n_starts, n_params))
+    hessians = np.empty((n_starts, n_params, n_params))
+    per_start = 8 * 4 * n_params * data.n_samples  # the four (K, N, D) arrays below
+    for chunk in _chunks(n_starts, per_start, chunk_bytes):
+        gradients[chunk], hessians[chunk] = _spherical_derivatives(model, data, means[chunk])
+    return gradients, hessians
+
+
+def _spherical_derivatives(model, data, means):
     n_starts, n_params = means.shape
     k, d = model.n_components, data.X.shape[1]
     resp = model.batch_e_step(data, means, log_resp=False).resp_t  # (S, K, N)
