@@ -94,6 +94,17 @@ def run_batch(
         The shape the starts form (rows, columns); default (S,).
     chunk_bytes : int
         Starts run in chunks whose E-step arrays take about this much memory.
+
+    Returns
+    -------
+    BatchedRun
+        Its arrays are read-only.
+
+    Raises
+    ------
+    ValueError
+        For starts that are not finite or do not fit the model and the data (the model's
+        ``check_params``).
     """
     if int(max_iter) != max_iter or max_iter < 0:
         raise ValueError(f"max_iter must be a whole number >= 0, got {max_iter}")
@@ -103,6 +114,8 @@ def run_batch(
     if starts.ndim != 2 or not np.isfinite(starts).all():
         raise ValueError(f"starts must be a (S, P) array of finite numbers, got {starts.shape}")
     n_starts = len(starts)
+    if n_starts:
+        model.check_params(model.params_from_free(starts[0]), data.X.shape[1])
     run = BatchedRun(
         starts=starts,
         ends=starts.copy(),
@@ -114,6 +127,8 @@ def run_batch(
     per_start = 8 * _ARRAYS_PER_ENTRY * model.n_components * data.n_samples
     for chunk in _chunks(n_starts, per_start, chunk_bytes):
         _run_chunk(model, data, monitor, run, np.arange(chunk.start, chunk.stop), max_iter)
+    for values in (run.starts, run.ends, run.log_likelihoods, run.iterations, run.stop_reasons):
+        values.setflags(write=False)
     return run
 
 
