@@ -14,12 +14,20 @@ import pytest
 
 from emviz import History, run_em
 from emviz.analysis.bound import bound_slice, slice_directions
-from emviz.data import load_preset, make_two_mean_sample
+from emviz.data import (
+    jin_centres_1d,
+    jin_sample,
+    load_preset,
+    make_two_mean_sample,
+    symmetric_sample,
+)
 from emviz.models import (
     MODEL_TYPES,
     VARIANTS,
     GaussianMixture,
     OvershootingMStep,
+    SphericalMeansMixture,
+    SymmetricMixture,
     TwoMeanMixture,
     WeightlessEStep,
     model_from_dict,
@@ -45,6 +53,14 @@ def _two_mean_data():
     return make_two_mean_sample()[:, None]
 
 
+def _symmetric_data():
+    return symmetric_sample(200, 2.0, seed=4)[0]
+
+
+def _jin_data():
+    return jin_sample(jin_centres_1d(3.0, 12.0), 40, seed=5)
+
+
 # name → (model, data, init): one or more examples per registered model and variant
 EXAMPLES = {
     "GaussianMixture full": (GaussianMixture(3), _gaussian_data, "kmeans++"),
@@ -56,6 +72,8 @@ EXAMPLES = {
     ),
     "GaussianMixture tied": (GaussianMixture(3, "tied"), _gaussian_data, "kmeans"),
     "TwoMeanMixture": (TwoMeanMixture(), _two_mean_data, "spread"),
+    "SymmetricMixture": (SymmetricMixture(), _symmetric_data, "random_from_data"),
+    "SphericalMeansMixture": (SphericalMeansMixture(3, 1.5), _jin_data, "random_from_data"),
     "OvershootingMStep of GaussianMixture": (
         OvershootingMStep(GaussianMixture(3), 2.5),
         _gaussian_data,

@@ -244,13 +244,20 @@ def two_mean_bound_grid(
     resp = np.asarray(resp, dtype=float)
     entropy = -np.sum(xlogy(resp, resp))  # xlogy: 0·log 0 = 0
 
+    # The density depends on x − μ only: work about the data's mean, so that the vertex m is
+    # the weighted mean to a rounding of |x − x̄| rather than of |x| (the identity below drops
+    # N·(m − μ)·Σ q (x − m), which is that rounding times N times the grid's reach).
+    shift = x.mean()
+    centred = x - shift
+
     def component_term(k: int, axis) -> np.ndarray:
         q, variance = resp[:, k], model.variances[k]
         nk = q.sum()
         # Σ q (x − μ)² = Σ q (x − m)² + N (μ − m)² for m the q-weighted mean; any m when N = 0
-        vertex = q @ x / nk if nk > 0 else 0.0
-        at_vertex = model.log_joint_grid(x, [vertex], k)[0] @ q
-        return at_vertex - nk * (np.asarray(axis, dtype=float) - vertex) ** 2 / (2 * variance)
+        vertex = q @ centred / nk if nk > 0 else 0.0
+        at_vertex = model.log_joint_grid(centred, [vertex], k)[0] @ q
+        distance = np.asarray(axis, dtype=float) - shift - vertex
+        return at_vertex - nk * distance**2 / (2 * variance)
 
     # L = Q + H(q)
     return component_term(1, mu2_axis)[:, None] + component_term(0, mu1_axis)[None, :] + entropy

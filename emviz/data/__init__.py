@@ -6,6 +6,9 @@ Only NumPy and SciPy are used here, so the data layer works without the app's UI
 from emviz.data.generators import (
     PRESETS,
     Preset,
+    jin_centres_1d,
+    jin_centres_2d,
+    jin_sample,
     load_faithful,
     load_preset,
     make_blobs,
@@ -13,6 +16,7 @@ from emviz.data.generators import (
     make_two_mean_sample,
     preset_is_generated,
     preset_names,
+    symmetric_sample,
 )
 from emviz.data.reader import DataError, read_columns, read_points
 
@@ -20,6 +24,9 @@ __all__ = [
     "PRESETS",
     "DataError",
     "Preset",
+    "jin_centres_1d",
+    "jin_centres_2d",
+    "jin_sample",
     "load_faithful",
     "load_preset",
     "make_blobs",
@@ -29,4 +36,5 @@ __all__ = [
     "preset_names",
     "read_columns",
     "read_points",
+    "symmetric_sample",
 ]

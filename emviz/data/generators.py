@@ -237,6 +237,86 @@ def make_two_mean_sample(
     return x
 
 
+def symmetric_sample(
+    n_samples: int = 400, separation: float = 2.0, *, angle: float = 0.0, seed: SeedLike = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A 2-D sample of ½N(θ*, I) + ½N(−θ*, I), the model of Xu, Hsu & Maleki (NeurIPS 2016).
+
+    Parameters
+    ----------
+    n_samples : int, default 400
+        Number of points (at least 2); half come from each component (one more from +θ*
+        when odd), in random order.
+    separation : float, default 2.0
+        Distance between the two centres, 2|θ*| (>= 0).
+    angle : float, default 0.0
+        Direction of θ*, in radians from the first axis.
+    seed : int or numpy.random.Generator, default 0
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    theta_star : ndarray of shape (2,)
+    """
+    n_samples = _check_int("n_samples", n_samples, 2)
+    separation = _check_real("separation", separation, 0.0)
+    angle = _check_real("angle", angle, -math.inf)
+    rng = _as_generator(seed)
+    theta_star = 0.5 * separation * np.array([math.cos(angle), math.sin(angle)])
+    signs = np.repeat([1.0, -1.0], _balanced_counts(n_samples, 2))
+    X = signs[:, None] * theta_star + rng.standard_normal((n_samples, 2))
+    return X[rng.permutation(n_samples)], theta_star
+
+
+def jin_centres_1d(spacing: float = 4.0, far: float = 40.0) -> np.ndarray:
+    """The 1-D centres (−R, R, D) of Jin et al. (NeurIPS 2016), shape (3, 1).
+
+    Two clusters 2R apart and a third at D, far from both: the bad local maximum puts one
+    mean between −R and R and splits the far cluster between two.
+    """
+    spacing = _check_real("spacing", spacing, 0.0)
+    far = _check_real("far", far, -math.inf)
+    if far <= spacing:
+        raise ValueError(f"far must lie beyond spacing, got far={far!r}, spacing={spacing!r}")
+    return np.array([[-spacing], [spacing], [far]])
+
+
+def jin_centres_2d(n_components: int = 3, separation: float = 8.0) -> np.ndarray:
+    """K centres on a regular polygon, neighbours ``separation`` apart, shape (K, 2)."""
+    n_components = _check_int("n_components", n_components, 1)
+    separation = _check_real("separation", separation, 0.0)
+    return _polygon_centres(n_components, separation, rotation=math.pi / 2)
+
+
+def jin_sample(
+    centres, n_per_cluster: int = 100, *, variance: float = 1.0, seed: SeedLike = 0
+) -> np.ndarray:
+    """Equal clusters N(c_k, σ² I), ``n_per_cluster`` points each, in random order.
+
+    Parameters
+    ----------
+    centres : array-like of shape (K, D)
+        E.g. `jin_centres_1d` or `jin_centres_2d`.
+    n_per_cluster : int, default 100
+    variance : float, default 1.0
+        σ², the same along every axis of every cluster.
+    seed : int or numpy.random.Generator, default 0
+
+    Returns
+    -------
+    ndarray of shape (K · n_per_cluster, D)
+    """
+    centres = np.asarray(centres, dtype=np.float64)
+    if centres.ndim != 2 or centres.size == 0 or not np.isfinite(centres).all():
+        raise ValueError(f"centres must be a (K, D) array of finite numbers, got {centres!r}")
+    n_per_cluster = _check_int("n_per_cluster", n_per_cluster, 1)
+    variance = _check_real("variance", variance, 0.0)
+    rng = _as_generator(seed)
+    X = np.repeat(centres, n_per_cluster, axis=0)
+    X += math.sqrt(variance) * rng.standard_normal(X.shape)
+    return X[rng.permutation(len(X))]
+
+
 # --------------------------------------------------------------------------- Old Faithful
 
 

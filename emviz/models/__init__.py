@@ -8,10 +8,17 @@ from emviz.models.gaussian_mixture import (
     GaussianPosterior,
 )
 from emviz.models.protocol import InvalidStart, LatentVariableModel, SingularParameters
+from emviz.models.spherical_means import SphericalMeansMixture
+from emviz.models.symmetric import SymmetricMixture, SymmetricParams
 from emviz.models.two_means import TwoMeanMixture
 from emviz.models.variants import VARIANTS, OvershootingMStep, WeightlessEStep
 
-MODEL_TYPES = {"GaussianMixture": GaussianMixture, "TwoMeanMixture": TwoMeanMixture}
+MODEL_TYPES = {
+    "GaussianMixture": GaussianMixture,
+    "TwoMeanMixture": TwoMeanMixture,
+    "SymmetricMixture": SymmetricMixture,
+    "SphericalMeansMixture": SphericalMeansMixture,
+}
 
 
 def model_from_dict(d: dict):
@@ -41,6 +48,9 @@ __all__ = [
     "MODEL_TYPES",
     "OvershootingMStep",
     "SingularParameters",
+    "SphericalMeansMixture",
+    "SymmetricMixture",
+    "SymmetricParams",
     "TwoMeanMixture",
     "WeightlessEStep",
     "model_from_dict",

@@ -14,13 +14,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emviz.models.gaussian_kernels import EPS, prepare_gaussian_data
-from emviz.models.gaussian_mixture import GaussianMixture, GaussianParams, GaussianPosterior
-from emviz.models.protocol import Capability, InvalidStart, SingularParameters, mean_directions
+from emviz.models.batch import (
+    BatchedMixture,
+    BatchPosterior,
+    lost_components,
+    two_state_posterior,
+)
+from emviz.models.gaussian_kernels import prepare_gaussian_data
+from emviz.models.gaussian_mixture import GaussianParams
+from emviz.models.protocol import Capability, InvalidStart, mean_directions
 
 
 @dataclass(frozen=True)
-class TwoMeanMixture:
+class TwoMeanMixture(BatchedMixture):
     """w1·N(x | μ1, v1) + w2·N(x | μ2, v2) on 1-D data with w and v fixed.
 
     Parameters
@@ -51,10 +57,6 @@ class TwoMeanMixture:
     def params(self, mu1: float, mu2: float) -> GaussianParams:
         """The full parameters at means (μ1, μ2)."""
         return GaussianParams(self.weights, [[mu1], [mu2]], np.array(self.variances)[:, None, None])
-
-    @property
-    def _mixture(self) -> GaussianMixture:
-        return GaussianMixture(2)
 
     # ---- protocol ----
 
@@ -115,62 +117,43 @@ class TwoMeanMixture:
         out += constant[:, None]
         return out
 
-    def e_step(self, data, params: GaussianParams) -> GaussianPosterior:
-        """Responsibilities from the log-odds of component 2 against component 1.
+    # ---- many starts at once (emviz.models.batch) ----
+
+    def free_parameters(self, params: GaussianParams) -> np.ndarray:
+        """(μ1, μ2)."""
+        return np.array(params.means[:, 0], dtype=np.float64)
+
+    def params_from_free(self, vector) -> GaussianParams:
+        return self.params(*vector)
+
+    def batch_e_step(self, data, means, *, log_resp: bool = True) -> BatchPosterior:
+        """Responsibilities from the log-odds of component 2 against component 1, for every
+        row (μ1, μ2) of ``means`` (S, 2).
 
         The density difference is taken before the weights are added, so when the two
         Gaussians coincide it is exactly 0 and every r_nk is exactly the same number: the
         symmetric saddle stays an exact fixed point of EM instead of rounding apart.
         """
-        data = self.prepare(data)
         x = data.centred[:, 0]
-        means = params.means[:, 0] - data.offset[0]
+        centred_means = np.asarray(means, dtype=np.float64) - data.offset[0]
         log_weights = np.log(np.asarray(self.weights))
-        log_dens = self.log_joint_grid(x, means, [0, 1], weighted=False)  # (2, N)
-        log_odds = (log_weights[1] - log_weights[0]) + (log_dens[1] - log_dens[0])
-        # log r_n1 = -log(1 + e^odds), log r_n2 = -log(1 + e^-odds)
-        log_resp_t = -np.logaddexp(0.0, np.stack([log_odds, -log_odds]))
-        # log p(x_n) = log(w1 N1) - log r_n1
-        log_norm = log_weights[0] + log_dens[0] - log_resp_t[0]
-        return GaussianPosterior(
-            log_resp_t=log_resp_t,
-            resp_t=np.exp(log_resp_t),
-            log_norm=log_norm,
-            log_likelihood=float(log_norm.sum()),
-        )
+        log_first = self.log_joint_grid(x, centred_means[:, 0], 0, weighted=False)  # (S, N)
+        log_odds = self.log_joint_grid(x, centred_means[:, 1], 1, weighted=False)
+        log_odds -= log_first
+        log_odds += log_weights[1] - log_weights[0]
+        log_first += log_weights[0]
+        return two_state_posterior(log_odds, log_first, log_resp=log_resp)
 
-    def m_step(self, data, posterior: GaussianPosterior) -> GaussianParams:
-        """μ_k = Σ_n r_nk x_n / Σ_n r_nk; the weights and variances stay fixed."""
-        data = self.prepare(data)
-        nk = posterior.resp_t.sum(axis=1)
-        if np.any(nk <= 10 * EPS * data.n_samples):
-            k = int(np.argmin(nk))
-            raise SingularParameters(
-                f"Component {k + 1} has lost all its points; its mean is undefined.", component=k
-            )
+    def batch_m_step(self, data, posterior: BatchPosterior):
+        """(μ1, μ2) per start, shape (S, 2), and the components that lost their points."""
+        nk = posterior.resp_t.sum(axis=2)
+        lost = lost_components(nk, data.n_samples)
         # Centred: on the diagonal μ1 = μ2 (equal variances) every r_nk = w_k, and both means
         # come out as x̄ plus a residual far below one ulp, i.e. exactly x̄ — the saddle stays
         # an exact fixed point instead of rounding apart.
-        means = posterior.resp_t @ data.centred[:, 0] / nk + data.offset[0]
-        return self.params(*means)
-
-    def uniform_posterior(self, data, params):
-        return self._mixture.uniform_posterior(self.prepare(data), params)
-
-    def expected_log_joint(self, q, evaluated) -> float:
-        return self._mixture.expected_log_joint(q, evaluated)
-
-    def entropy(self, q) -> float:
-        return self._mixture.entropy(q)
-
-    def kl_divergence(self, q, evaluated) -> float:
-        return self._mixture.kl_divergence(q, evaluated)
-
-    def log_likelihood(self, X, params) -> float:
-        return self.e_step(X, params).log_likelihood
-
-    def expected_complete_log_likelihood(self, X, q, params) -> float:
-        return self.expected_log_joint(q, self.e_step(X, params))
+        with np.errstate(divide="ignore", invalid="ignore"):  # a lost component: marked
+            means = posterior.resp_t @ data.centred[:, 0] / nk
+        return means + data.offset[0], lost
 
     def check_params(self, params: GaussianParams, n_features: int) -> None:
         if params.n_components != 2 or params.n_features != 1 or n_features != 1:
