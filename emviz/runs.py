@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from emviz import GaussianMixture, History, run_em
+from emviz.analysis.basins import two_mean_basin_map
 from emviz.analysis.bound import m_step_iteration, two_mean_bound_grid
 from emviz.analysis.gradient import (
     learning_rate_sweep,
@@ -140,6 +141,16 @@ def landscape_surface(settings: LandscapeSettings, resolution: int = SURFACE_RES
 
 def landscape_critical_points(settings: LandscapeSettings):
     return critical_points(settings.model(), landscape_sample(settings))
+
+
+BASIN_RESOLUTION = 80  # starts per axis of the basin map: 6 400 EM runs in one batch
+
+
+def landscape_basins(settings: LandscapeSettings, points, resolution: int = BASIN_RESOLUTION):
+    """`two_mean_basin_map` over the span of the surface, for ``points`` (its critical points)."""
+    x = landscape_sample(settings)
+    axis = np.linspace(x.min() - 0.5, x.max() + 0.5, resolution)
+    return two_mean_basin_map(settings.model(), x, points, axis, axis)
 
 
 def landscape_saddle_stall(settings: LandscapeSettings, points):

@@ -216,6 +216,7 @@ FIELDS: dict[str, Field] = {
         Field("lr", 0.3, _one_of(LEARNING_RATES), _float_text, "learning rate of the paths"),
         Field("clr", 3.0, _one_of(COMPARISON_RATES), _float_text, "learning rate compared"),
         Field("v3d", False, _bool, _bool_text, "3-D view"),
+        Field("bas", False, _bool, _bool_text, "basin map"),
     )
 }
 

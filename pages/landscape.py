@@ -7,6 +7,7 @@ from emviz.analysis.explain import readable
 from emviz.analysis.landscape import (
     GRADIENT_RTOL,
     N_STARTS,
+    basin_caption,
     critical_point_table,
     describe_surface,
 )
@@ -20,6 +21,7 @@ from emviz.plots.landscape import (
 from emviz.settings import LEARNING_RATES, start_from
 from emviz.ui import state
 from emviz.ui.cache import (
+    landscape_basins,
     landscape_critical_points,
     landscape_paths,
     landscape_saddle_stall,
@@ -72,14 +74,26 @@ if saddles:
     )
 paths = landscape_paths(settings, start, float(learning_rate))
 
-if st.toggle("3-D surface", **state.bind("v3d")):
+views = st.columns(2)
+show_3d = views[0].toggle("3-D surface", **state.bind("v3d"))
+show_basins = views[1].toggle(
+    "Colour every start by where EM ends (basins)",
+    disabled=show_3d,
+    help="EM from each start of an 80 × 80 grid, all at once: the colour says which critical "
+    "point it reaches, the shade how many iterations it needs.",
+    **state.bind("bas"),
+)
+if show_3d:
     live_chart(plot_landscape_3d(mu1, mu2, grid, points, paths), key="land_3d_chart")
 else:
+    basins = landscape_basins(settings) if show_basins else None
     live_chart(
-        plot_landscape(mu1, mu2, grid, points, paths, start=start),
+        plot_landscape(mu1, mu2, grid, points, paths, start=start, basins=basins),
         key="land_chart",
         on_click=_clicked,
     )
+    if basins is not None:
+        st.caption(basin_caption(basins))
 
 st.dataframe(pd.DataFrame(path_summary(paths, points)), hide_index=True, key="land_table")
 with st.expander("Critical points of this surface (zeros of the gradient)", expanded=False):

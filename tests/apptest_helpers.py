@@ -24,7 +24,12 @@ def decode(value):
     """Plotly's JSON arrays: plain lists, or {'dtype', 'bdata'} base64-encoded binary."""
     if isinstance(value, dict) and "bdata" in value:
         array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        return array.reshape(value["shape"]) if "shape" in value else array
+        if "shape" not in value:
+            return array
+        shape = value["shape"]  # "80, 80" in Plotly's JSON
+        return array.reshape(
+            [int(n) for n in shape.split(",")] if isinstance(shape, str) else shape
+        )
     return np.asarray(value)
 
 

@@ -169,3 +169,20 @@ def test_em_stalls_at_the_saddle_where_a_joint_move_climbs(x, points):
     np.testing.assert_allclose(np.asarray(f.z), np.outer(f.x, f.y))  # f(x, y) = x·y
     names = [trace.name for trace in fig.data]
     assert "joint move: f(t, t) = t²" in names and "saddle: EM stays" in names
+
+
+def test_the_basin_map_labels_each_start_by_where_em_from_it_ends(x, points):
+    from emviz.analysis.basins import BASIN_TOL, two_mean_basin_map
+    from emviz.analysis.paths import em_path, nearest_critical_point
+
+    model = TwoMeanMixture()
+    axis = np.linspace(x.min() - 0.5, x.max() + 0.5, 15)
+    basins = two_mean_basin_map(model, x, points, axis, axis)
+    assert sum(basins.shares().values()) == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    for row, column in rng.integers(0, 15, size=(12, 2)):
+        path = em_path(model, x, (axis[column], axis[row]), tol=BASIN_TOL)
+        assert basins.iterations[row, column] == path.iterations
+        np.testing.assert_allclose(basins.ends[row, column], path.end, atol=1e-8)
+        ended = nearest_critical_point(points, path.end, atol=1e-2 * np.ptp(x))
+        assert basins.labels[row, column] == points.index(ended)

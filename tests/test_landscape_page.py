@@ -103,3 +103,25 @@ def test_data_controls_change_the_surface():
     assert not at.exception
     assert before["z"] != after["z"]
     assert np.isfinite(np.asarray(at.dataframe[0].value["final ℓ"], dtype=float)).all()
+
+
+def test_the_basin_toggle_colours_every_start_by_where_em_ends():
+    from emviz import runs
+    from emviz.settings import LandscapeSettings
+
+    at = _open()
+    assert not _traces(_live_figure(at, "land_chart"), "basins")
+    at.toggle(key="bas").set_value(True).run()
+    assert not at.exception
+    figure = _live_figure(at, "land_chart")
+    (heatmap,) = _traces(figure, "basins")
+    settings = LandscapeSettings()
+    basins = runs.landscape_basins(settings, runs.landscape_critical_points(settings))
+    kinds = np.floor(np.asarray(decode(heatmap["z"]), dtype=float)).astype(int)
+    np.testing.assert_array_equal(kinds, np.where(basins.labels >= 0, basins.labels, 3))
+    assert heatmap["colorscale"][0][0] == 0 and heatmap["colorscale"][-1][0] == 1
+    shares = [t["name"] for t in _traces(figure, "ends at")]
+    assert len(shares) == 2 and all("% of starts" in name for name in shares)
+    assert any(c.value.startswith("Of 6,400 starts, 53% reach the maximum") for c in at.caption)
+    # the basin map is a setting: it holds in the link
+    assert at.query_params.get("bas") in (["1"], "1")

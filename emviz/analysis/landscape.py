@@ -274,3 +274,23 @@ def saddle_stall(model, x, saddle, *, reach: float = 0.3, n_ts: int = 7) -> Sadd
         ts=ts,
         gains=gains,
     )
+
+
+def basin_caption(basins) -> str:
+    """What the basin map (an `emviz.analysis.basins.BasinMap`) shows, in two sentences."""
+    shares = basins.shares()
+    parts = [
+        f"{shares[k]:.0%} reach the {p.kind} at ({p.location[0]:.2f}, {p.location[1]:.2f})"
+        for k, p in enumerate(basins.points)
+        if k in shares
+    ]
+    if -1 in shares:
+        parts.append(f"{shares[-1]:.0%} end at no critical point (a component lost its points)")
+    iterations = basins.iterations
+    return (
+        f"Of {basins.labels.size:,} starts, " + ", ".join(parts) + ". "
+        f"They need {int(iterations.min())}–{int(iterations.max())} iterations (median "
+        f"{int(np.median(iterations))}): deepest shade where EM is slowest, near the boundary "
+        "between basins, which runs through the saddle. A start exactly on that boundary would "
+        "stay on it and end at the saddle; no grid point lands there."
+    )

@@ -140,22 +140,106 @@ def _path_traces(paths, region) -> list[go.Scatter]:
     return traces
 
 
-def plot_landscape(mu1, mu2, grid, points=(), paths=(), *, start=None) -> go.Figure:
+BASIN_COLOURS = ("#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#0072B2")
+SADDLE_BASIN_COLOUR, NO_POINT_COLOUR = "#999999", "#222222"
+
+
+def _basin_colours(points) -> list[str]:
+    """One colour per critical point (maxima in order, saddles grey), then "no critical point"."""
+    maxima = iter(BASIN_COLOURS)
+    colours = [next(maxima, "#666") if p.kind == "maximum" else SADDLE_BASIN_COLOUR for p in points]
+    return [*colours, NO_POINT_COLOUR]
+
+
+def _lighter(colour: str, amount: float) -> str:
+    """``colour`` mixed with ``amount`` of white."""
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    mixed = [round(c + (255 - c) * amount) for c in rgb]
+    return f"rgb({mixed[0]},{mixed[1]},{mixed[2]})"
+
+
+def _basin_traces(basins) -> list:
+    """The basin map as one heatmap: the hue says which critical point a start ends at, the
+    shade how many iterations it took (pale: few, deep: many); legend entries give shares."""
+    colours = _basin_colours(basins.points)
+    n_kinds = len(colours)
+    kind = np.where(basins.labels >= 0, basins.labels, n_kinds - 1)
+    iterations = basins.iterations.astype(float)
+    fewest = iterations.min()
+    shade = (iterations - fewest) / max(iterations.max() - fewest, 1.0)
+    scale = []
+    for k, colour in enumerate(colours):  # a pale-to-deep band of each colour on [k, k + 1)
+        scale += [[k / n_kinds, _lighter(colour, 0.8)], [(k + 0.999) / n_kinds, colour]]
+    scale[-1][0] = 1.0  # plotly.js ignores a colour scale that does not end at 1
+    # float32 halves what the map sends to the browser; hover shows 3 decimals anyway
+    customdata = np.dstack([basins.ends, basins.iterations]).astype(np.float32)
+    traces = [
+        go.Heatmap(
+            x=basins.mu1,
+            y=basins.mu2,
+            z=(kind + 0.99 * shade).astype(np.float32),
+            zmin=0,
+            zmax=n_kinds,
+            colorscale=scale,
+            showscale=False,
+            customdata=customdata,
+            hovertemplate=(
+                "start (%{x:.2f}, %{y:.2f})<br>ends at (%{customdata[0]:.3f}, "
+                "%{customdata[1]:.3f})<br>after %{customdata[2]} iterations<extra></extra>"
+            ),
+            name="basins",
+        )
+    ]
+    shares = basins.shares()
+    named = [*basins.points, None]
+    for k, colour in enumerate(colours):
+        label = k if k < len(basins.points) else -1
+        if label not in shares:
+            continue
+        point = named[k]
+        where = (
+            f"{point.kind} ({point.location[0]:.2f}, {point.location[1]:.2f})"
+            if point
+            else "no critical point"
+        )
+        traces.append(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"symbol": "square", "size": 12, "color": colour},
+                name=f"ends at {where}: {shares[label]:.0%} of starts",
+            )
+        )
+    return traces
+
+
+def plot_landscape(mu1, mu2, grid, points=(), paths=(), *, start=None, basins=None) -> go.Figure:
     """Contour map of ℓ(μ1, μ2) with the critical points, the diagonal and method paths.
 
-    ``grid`` has shape (len(mu2), len(mu1)), as `log_likelihood_grid` returns it.
+    ``grid`` has shape (len(mu2), len(mu1)), as `log_likelihood_grid` returns it. With
+    ``basins`` (a `emviz.analysis.basins.BasinMap`) the map is coloured by where EM ends from
+    each start, and ℓ is drawn as contour lines over it.
     """
-    fig = go.Figure(
-        go.Contour(
-            **_surface_values(mu1, mu2, grid),
-            ncontours=40,
-            colorbar={"title": {"text": "ℓ(μ1, μ2)"}},
-            name="log-likelihood",
-            hovertemplate="μ1=%{x:.3f}<br>μ2=%{y:.3f}<br>ℓ=%{z:.3f}<extra></extra>",
-            line={"width": 0.5},
-        ),
-        layout={"template": THEME},
+    contour = go.Contour(
+        **_surface_values(mu1, mu2, grid),
+        ncontours=40,
+        colorbar={"title": {"text": "ℓ(μ1, μ2)"}},
+        name="log-likelihood",
+        hovertemplate="μ1=%{x:.3f}<br>μ2=%{y:.3f}<br>ℓ=%{z:.3f}<extra></extra>",
+        line={"width": 0.5},
     )
+    if basins is not None:
+        contour.update(
+            contours={"coloring": "none"},
+            line={"color": "rgba(0, 0, 0, 0.35)", "width": 0.8},
+            showscale=False,
+            hoverinfo="skip",
+            hovertemplate=None,
+        )
+    fig = go.Figure(layout={"template": THEME})
+    for trace in (*(_basin_traces(basins) if basins is not None else ()), contour):
+        fig.add_trace(trace)
     low, high = min(mu1[0], mu2[0]), max(mu1[-1], mu2[-1])
     fig.add_trace(
         go.Scatter(

@@ -132,6 +132,11 @@ def landscape_critical_points(settings: LandscapeSettings):
     return runs.landscape_critical_points(settings)
 
 
+@st.cache_resource(max_entries=16, ttl=TTL, show_spinner="Running EM from every start…")
+def landscape_basins(settings: LandscapeSettings):
+    return runs.landscape_basins(settings, landscape_critical_points(settings))
+
+
 @st.cache_resource(max_entries=16, **_RESOURCE)
 def landscape_saddle_stall(settings: LandscapeSettings):
     return runs.landscape_saddle_stall(settings, landscape_critical_points(settings))
