@@ -56,7 +56,12 @@ class ConvergenceMonitor:
         first) changed by less than ``tol`` per sample."""
         if len(values) < 2:
             return False
-        return abs(values[-1] - values[-2]) / max(self.n_samples, 1) < self.tol
+        return bool(self.settled(values[-2], values[-1]))
+
+    def settled(self, before, after):
+        """The stopping rule elementwise: whether each run's objective changed from ``before``
+        to ``after`` by less than ``tol`` per sample (arrays, one entry per run, or floats)."""
+        return np.abs(np.subtract(after, before)) / max(self.n_samples, 1) < self.tol
 
     @classmethod
     def negligible(cls, amount: float, scale: float) -> bool:
