@@ -15,12 +15,15 @@ with: the last complete iteration's.
 
 API
 ---
-``run_restarts(X, model, method, n_restarts, *, seed=0, max_iter=100, tol=1e-6) -> Restarts``
+``run_restarts(X, model, method, n_restarts, *, seed=0, max_iter=100, tol=1e-6, atol) -> Restarts``
     ``Restarts`` holds, for restart r: ``seeds[r]``; final ``weights[r]`` (K,), ``means[r]``
     (K, D), ``covariances[r]`` (K, D, D); ``log_likelihoods[r]``; ``iterations[r]``
     (completed iterations, as ``History.n_iterations``); ``stop_reasons[r]`` (one of
     ``STOP_REASONS``, as ``History.stop_reason``); ``groups[r]`` (its solution, see below);
-    ``elapsed`` seconds for the whole batch. ``params(r)`` is a `GaussianParams`.
+    ``elapsed`` seconds for the whole batch. ``params(r)`` is a `GaussianParams`; ``best``
+    and ``worst`` are restart indices to draw side by side.
+``batched_em(model, data, starts, *, max_iter, tol) -> dict``
+    The batch itself, from any list of starting `GaussianParams` (the arrays above).
 ``group_table(restarts) -> list[dict]``
     One row per group: share of restarts, ℓ, mean iterations, representative restart.
 ``compare_initialisations(X, model, methods, n_restarts, *, seed, max_iter, tol) -> list[dict]``
@@ -28,18 +31,24 @@ API
     iterations, seconds.
 ``label_switch(params_a, params_b, scale) -> ndarray``, ``solution_distance``, ``permuted``
     The matching of components between two fits, and the distance after it.
+``group_solutions(fit, scale, atol) -> ndarray``
+    The groups, for `Restarts` or any dict of the same arrays.
 
 Groups ("solutions up to label switching"): two fits are the same solution when, after the
 best matching of their components, every matched weight, mean coordinate and covariance
 entry agree within ``GROUP_ATOL`` (means in units of the data's standard deviation,
 covariances of its variance). Converged restarts are grouped among themselves, group 0 the
 highest ℓ; restarts stopped at ``max_iter`` form their own groups after those (a solution
-that was not reached is not merged with one that was); singular and non-finite runs get -1.
+that was not reached is not merged with one that was); singular and non-finite runs get
+``FAILED`` (-1).
 
 Pitfalls (the numbers a page shows):
-``identical_start_run`` (all means at one point stay identical), ``premature_ranking``
-(ranking runs by ℓ at a loose ``tol`` disagrees with a tight one), ``label_switch_example``
-(two restarts that found the same solution under different component numbers).
+``identical_start_run(X, model, *, nudge=0.0) -> IdenticalStart`` (all means at one point
+stay identical: ``max_spread`` is 0), ``premature_ranking(X, model, method, n_restarts, *,
+loose_tol, tight_tol) -> PrematureRanking`` (``discordant`` pairs of restarts that a loose
+``tol`` ranks the wrong way round, ``winner_changes``), ``label_switch_example(restarts)``
+(two restarts that found the same solution under different component numbers, and the
+permutation between them).
 """
 
 from __future__ import annotations
@@ -77,14 +86,14 @@ EPS = float(np.finfo(np.float64).eps)
 # E[x xᵀ] − μ μᵀ relative to the smallest variance (emviz.models.gaussian_mixture).
 _EXPANSION_ERROR_BUDGET = 1e-11
 _SCATTER_RTOL = 1e-9
-# Unshifted sums of exponentials above this lose nothing to subnormal numbers (whose absolute
-# error, 5e-324, is then below 1e-33 of the sum).
-_SMALLEST_TOTAL = 1e-290
+# Unshifted sums of exponentials above e^-667 ≈ 1e-290 lose nothing to subnormal numbers
+# (whose absolute error, 5e-324, is then below 1e-33 of the sum).
+_LOG_SMALLEST_TOTAL = -667.0
 # The parameter algebra (Cholesky factors, eigenvalues, checks) runs over all restarts at
 # once; the (R, K, N) work of the E-step runs over blocks of restarts whose arrays stay in
-# cache (2**17 doubles = 1 MiB). Responsibilities are kept only where the M-step needs them
+# cache (2**18 doubles = 2 MiB). Responsibilities are kept only where the M-step needs them
 # (D > 3): then at most _CHUNK_ELEMENTS of them per chunk of restarts.
-_BLOCK_ELEMENTS = 2**17
+_BLOCK_ELEMENTS = 2**18
 _CHUNK_ELEMENTS = 2 * 10**7
 
 
@@ -425,12 +434,10 @@ def _e_step(data, batch: _Batch, *, keep_resp: bool):
     buffer = None if keep_resp else np.empty((largest, *shape[1:]))
     for rows in blocks:
         out = resp[rows] if keep_resp else buffer[: rows.stop - rows.start]
-        indices = np.arange(rows.start, rows.stop)
-        log_joint.fill(data, indices, out)
-        log_norm = _normalise(
-            out, lambda some, indices=indices: log_joint.fill(data, indices[some])
+        log_joint.fill(data, rows, out)
+        log_likelihoods[rows] = _normalise(
+            out, lambda some, first=rows.start: log_joint.fill(data, some + first)
         )
-        log_likelihoods[rows] = log_norm.sum(axis=-1)
         if moments is not None:
             np.matmul(out, data.features.T, out=moments[rows])
     return log_likelihoods, moments, resp, valid
@@ -471,17 +478,18 @@ class _LogJoint:
             coefficients[..., -1] += const  # the last feature is the constant 1
         return cls(const, batch.means, inv_chol, expand, coefficients)
 
-    def fill(self, data, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """The log-joint of restarts ``rows`` (indices), shape (len(rows), K, N), in ``out``."""
+    def fill(self, data, rows, out: np.ndarray | None = None) -> np.ndarray:
+        """The log-joint of restarts ``rows`` (a slice or indices), shape (R', K, N), in
+        ``out``."""
         if out is None:
-            out = np.empty((len(rows), self.const.shape[1], data.n_samples))
+            out = np.empty((*self.const[rows].shape, data.n_samples))
         expand = self.expand[rows]
         if expand.any():
             # a stack of small products, one per restart: a single large product would be
             # split across threads by BLAS, which is slower on a busy machine
             np.matmul(self.coefficients[rows], data.features, out=out)
         if not expand.all():
-            exact = rows[~expand]
+            exact = np.arange(len(self.const))[rows][~expand]
             quadratic = _exact_quadratic(data.centred, self.means[exact], self.inv_chol[exact])
             out[~expand] = self.const[exact][..., None] - 0.5 * quadratic
         return out
@@ -546,32 +554,37 @@ def _blocks(n_restarts: int, elements_per_restart: int):
 
 
 def _normalise(log_joint: np.ndarray, recompute) -> np.ndarray:
-    """Turn ``log_joint`` (R, K, N) into the responsibilities in place; return log p(x_n)
-    (R, N).
+    """Turn ``log_joint`` (R, K, N) into the responsibilities in place; return each restart's
+    log-likelihood Σ_n log p(x_n), shape (R,).
 
     The engine subtracts each point's largest log-joint before exponentiating so that
     nothing overflows. Here that pass (and finding the maximum) is skipped wherever every
-    point's total exp(l_n1) + … + exp(l_nK) lies safely between underflow and overflow: the
-    responsibilities and log p(x_n) are then the same to rounding. Restarts where it does
-    not get the engine's shifted sums, from their log-joint again (``recompute(indices)``).
+    point's total exp(l_n1) + … + exp(l_nK) is finite and a normal number well above
+    underflow: the responsibilities and log p(x_n) are then the same to rounding. Restarts
+    where it is not get the engine's shifted sums, from their log-joint again
+    (``recompute(indices)``).
     """
-    np.exp(log_joint, out=log_joint)
+    with np.errstate(over="ignore"):  # an overflow sends the restart to the shifted sums
+        np.exp(log_joint, out=log_joint)
     total = log_joint.sum(axis=1)
-    with np.errstate(invalid="ignore"):
-        safe = (total.min(axis=-1) >= _SMALLEST_TOTAL) & (total.max(axis=-1) < np.inf)
-    log_max = np.zeros_like(total)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_total = np.log(total)
+        log_likelihoods = log_total.sum(axis=-1)
+        # NaN compares False: such restarts take the shifted sums too (and stay NaN there)
+        safe = (log_total.min(axis=-1) >= _LOG_SMALLEST_TOTAL) & (log_likelihoods < np.inf)
     if not safe.all():
         unsafe = np.flatnonzero(~safe)
         shifted = recompute(unsafe)
-        log_max[unsafe] = shifted.max(axis=1)
-        shifted -= log_max[unsafe][:, None]
+        log_max = shifted.max(axis=1)
+        shifted -= log_max[:, None]
         np.exp(shifted, out=shifted)
         log_joint[unsafe] = shifted
         total[unsafe] = shifted.sum(axis=1)
+        log_likelihoods[unsafe] = (log_max + np.log(total[unsafe])).sum(axis=-1)
     inverse = 1.0 / total
     for k in range(log_joint.shape[1]):  # one component at a time: faster than broadcasting
         log_joint[:, k] *= inverse  # r_nk = exp(l_nk - shift) / Σ_j exp(l_nj - shift)
-    return log_max + np.log(total)
+    return log_likelihoods
 
 
 def _m_step(model: GaussianMixture, data, live: _Live):
@@ -746,23 +759,16 @@ def group_solutions(fit, scale: float, atol: float = GROUP_ATOL) -> np.ndarray:
         members = np.flatnonzero(stop_reasons == reason)
         leaders: list[int] = []
         for r in members[np.argsort(-log_likelihoods[members], kind="stable")]:
-            near = [
-                g
-                for g in range(len(leaders))
-                if np.abs(summaries[leaders[g]] - summaries[r]).max() <= atol
-            ]
-            distances = [
-                _matching(
-                    _component_costs(
-                        (weights[leaders[g]], means[leaders[g]], covariances[leaders[g]]),
-                        (weights[r], means[r], covariances[r]),
-                        scale,
-                    )
-                )[1]
-                for g in near
-            ]
+            gaps = np.abs(summaries[leaders] - summaries[r]).max(axis=-1, initial=0.0)
+            near = np.asarray(leaders, dtype=np.int64)[gaps <= atol]
+            costs = _component_costs(
+                (weights[near], means[near], covariances[near]),
+                (weights[r], means[r], covariances[r]),
+                scale,
+            )
+            distances = [_matching(cost)[1] for cost in costs]
             if distances and min(distances) <= atol:
-                groups[r] = n_groups + near[int(np.argmin(distances))]
+                groups[r] = groups[near[int(np.argmin(distances))]]
             else:
                 groups[r] = n_groups + len(leaders)
                 leaders.append(int(r))
