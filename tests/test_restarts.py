@@ -125,10 +125,11 @@ def test_batched_em_takes_any_starts_and_leaves_them_unchanged(three_blobs):
 
 
 def test_far_outlier_and_undefined_start():
-    """A point so far from every narrow start component that exp(log-joint) underflows for
-    all of them (the sums need the engine's shift), and a start with no Cholesky factor."""
+    """A point so much closer to the first narrow component than to the last that
+    exp(l_1 − l_2) overflows (the sums need the engine's shift), and a start with no
+    Cholesky factor."""
     rng = np.random.default_rng(0)
-    X = np.concatenate([rng.normal(0, 1, 100), rng.normal(5, 1, 100), [60.0]])[:, None]
+    X = np.concatenate([rng.normal(0, 1, 100), rng.normal(5, 1, 100), [-60.0]])[:, None]
     model = GaussianMixture(2)
     starts = [
         GaussianParams([0.5, 0.5], [[0.0], [5.0]], [[[variance]], [[variance]]])

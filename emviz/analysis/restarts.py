@@ -86,9 +86,6 @@ EPS = float(np.finfo(np.float64).eps)
 # E[x xᵀ] − μ μᵀ relative to the smallest variance (emviz.models.gaussian_mixture).
 _EXPANSION_ERROR_BUDGET = 1e-11
 _SCATTER_RTOL = 1e-9
-# Unshifted sums of exponentials above e^-667 ≈ 1e-290 lose nothing to subnormal numbers
-# (whose absolute error, 5e-324, is then below 1e-33 of the sum).
-_LOG_SMALLEST_TOTAL = -667.0
 # The parameter algebra (Cholesky factors, eigenvalues, checks) runs over all restarts at
 # once; the (R, K, N) work of the E-step runs over blocks of restarts whose arrays stay in
 # cache (2**18 doubles = 2 MiB). Responsibilities are kept only where the M-step needs them
@@ -434,7 +431,7 @@ def _e_step(data, batch: _Batch, *, keep_resp: bool):
     buffer = None if keep_resp else np.empty((largest, *shape[1:]))
     for rows in blocks:
         out = resp[rows] if keep_resp else buffer[: rows.stop - rows.start]
-        log_joint.fill(data, rows, out)
+        log_joint.fill(data, rows, out, relative=True)
         log_likelihoods[rows] = _normalise(
             out, lambda some, first=rows.start: log_joint.fill(data, some + first)
         )
@@ -454,6 +451,7 @@ class _LogJoint:
     inv_chol : (R, K, D, D) L⁻¹ for Σ = L Lᵀ
     expand : (R,) whether the expanded quadratic is accurate enough for that restart
     coefficients : (R, K, F) or None, the log-joint as a linear function of the features
+    relative : (R, K, F) or None, the same for the relative form (see `fill`)
     """
 
     const: np.ndarray
@@ -461,6 +459,7 @@ class _LogJoint:
     inv_chol: np.ndarray
     expand: np.ndarray
     coefficients: np.ndarray | None
+    relative: np.ndarray | None
 
     @classmethod
     def of(cls, data, batch: _Batch, chol: np.ndarray) -> _LogJoint:
@@ -471,27 +470,33 @@ class _LogJoint:
         const = log_weights - 0.5 * (batch.means.shape[-1] * LOG_2PI + log_det)
         inv_chol = np.linalg.inv(chol)
         expand = _expansion_is_accurate(data, batch.means, inv_chol)
-        coefficients = None
+        coefficients = relative = None
         if expand.any():
             precisions = np.swapaxes(inv_chol, -1, -2) @ inv_chol
             coefficients = -0.5 * _quadratic_coefficients(precisions, batch.means)
             coefficients[..., -1] += const  # the last feature is the constant 1
-        return cls(const, batch.means, inv_chol, expand, coefficients)
+            relative = coefficients.copy()
+            relative[:, :-1] -= coefficients[:, -1:]
+        return cls(const, batch.means, inv_chol, expand, coefficients, relative)
 
-    def fill(self, data, rows, out: np.ndarray | None = None) -> np.ndarray:
-        """The log-joint of restarts ``rows`` (a slice or indices), shape (R', K, N), in
-        ``out``."""
+    def fill(self, data, rows, out=None, *, relative: bool = False) -> np.ndarray:
+        """The log-joint l_nk of restarts ``rows`` (a slice or indices), shape (R', K, N), in
+        ``out``; ``relative``: l_nk − l_nK for k < K and l_nK in the last row."""
         if out is None:
             out = np.empty((*self.const[rows].shape, data.n_samples))
         expand = self.expand[rows]
         if expand.any():
             # a stack of small products, one per restart: a single large product would be
             # split across threads by BLAS, which is slower on a busy machine
-            np.matmul(self.coefficients[rows], data.features, out=out)
+            coefficients = self.relative if relative else self.coefficients
+            np.matmul(coefficients[rows], data.features, out=out)
         if not expand.all():
             exact = np.arange(len(self.const))[rows][~expand]
             quadratic = _exact_quadratic(data.centred, self.means[exact], self.inv_chol[exact])
-            out[~expand] = self.const[exact][..., None] - 0.5 * quadratic
+            log_joint = self.const[exact][..., None] - 0.5 * quadratic
+            if relative:
+                log_joint[:, :-1] -= log_joint[:, -1:]
+            out[~expand] = log_joint
         return out
 
 
@@ -553,37 +558,38 @@ def _blocks(n_restarts: int, elements_per_restart: int):
     return [slice(i, min(i + size, n_restarts)) for i in range(0, n_restarts, size)]
 
 
-def _normalise(log_joint: np.ndarray, recompute) -> np.ndarray:
-    """Turn ``log_joint`` (R, K, N) into the responsibilities in place; return each restart's
-    log-likelihood Σ_n log p(x_n), shape (R,).
+def _normalise(relative: np.ndarray, recompute) -> np.ndarray:
+    """Turn the relative log-joint (`_LogJoint.fill`, shape (R, K, N)) into the
+    responsibilities in place; return each restart's log-likelihood Σ_n log p(x_n), (R,).
 
-    The engine subtracts each point's largest log-joint before exponentiating so that
-    nothing overflows. Here that pass (and finding the maximum) is skipped wherever every
-    point's total exp(l_n1) + … + exp(l_nK) is finite and a normal number well above
-    underflow: the responsibilities and log p(x_n) are then the same to rounding. Restarts
-    where it is not get the engine's shifted sums, from their log-joint again
-    (``recompute(indices)``).
+    The engine subtracts each point's largest log-joint before exponentiating. Here the last
+    component's is subtracted instead, inside the matrix product: with d_k = l_k − l_K,
+    p(x) = e^{l_K} (1 + Σ_{k<K} e^{d_k}) and r_k = e^{d_k} / (1 + Σ_j e^{d_j}), r_K =
+    1 / (1 + Σ_j e^{d_j}) — one exponential fewer per point, and no pass to find the maximum.
+    The sum is at least 1, so it cannot underflow; where it overflows (a point very much
+    closer to another component than to the last), those restarts get the engine's shifted
+    sums, from their log-joint again (``recompute(indices)``).
     """
-    with np.errstate(over="ignore"):  # an overflow sends the restart to the shifted sums
-        np.exp(log_joint, out=log_joint)
-    total = log_joint.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_total = np.log(total)
-        log_likelihoods = log_total.sum(axis=-1)
-        # NaN compares False: such restarts take the shifted sums too (and stay NaN there)
-        safe = (log_total.min(axis=-1) >= _LOG_SMALLEST_TOTAL) & (log_likelihoods < np.inf)
-    if not safe.all():
-        unsafe = np.flatnonzero(~safe)
+    others, last = relative[:, :-1], relative[:, -1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.exp(others, out=others)
+        total = others.sum(axis=1)
+        total += 1.0
+        log_likelihoods = last.sum(axis=-1) + np.log(total).sum(axis=-1)
+        inverse = 1.0 / total
+        for k in range(others.shape[1]):  # one component at a time: faster than broadcasting
+            others[:, k] *= inverse
+    last[...] = inverse
+    unsafe = np.flatnonzero(~np.isfinite(log_likelihoods))  # NaN stays NaN below
+    if len(unsafe):
         shifted = recompute(unsafe)
         log_max = shifted.max(axis=1)
         shifted -= log_max[:, None]
         np.exp(shifted, out=shifted)
-        log_joint[unsafe] = shifted
-        total[unsafe] = shifted.sum(axis=1)
-        log_likelihoods[unsafe] = (log_max + np.log(total[unsafe])).sum(axis=-1)
-    inverse = 1.0 / total
-    for k in range(log_joint.shape[1]):  # one component at a time: faster than broadcasting
-        log_joint[:, k] *= inverse  # r_nk = exp(l_nk - shift) / Σ_j exp(l_nj - shift)
+        total = shifted.sum(axis=1)
+        shifted /= total[:, None]
+        relative[unsafe] = shifted
+        log_likelihoods[unsafe] = (log_max + np.log(total)).sum(axis=-1)
     return log_likelihoods
 
 
