@@ -287,22 +287,21 @@ def _quadratic_coefficients(precisions: np.ndarray, means: np.ndarray) -> np.nda
 
     Parameters
     ----------
-    precisions : ndarray of shape (n_components, n_features, n_features)
-    means : ndarray of shape (n_components, n_features)
+    precisions : ndarray of shape (..., n_components, n_features, n_features)
+    means : ndarray of shape (..., n_components, n_features)
+        Leading axes (a batch of runs) are kept.
 
     Returns
     -------
-    ndarray of shape (n_components, n_quadratic_features)
+    ndarray of shape (..., n_components, n_quadratic_features)
     """
-    n_features = means.shape[1]
-    pairs = _feature_pairs(n_features)
-    rows, cols = np.array(pairs).T
+    rows, cols = np.array(_feature_pairs(means.shape[-1])).T
     # xᵀPx = Σ_i P_ii x_i² + Σ_{i<j} 2 P_ij x_i x_j
-    quadratic = precisions[:, rows, cols] * np.where(rows == cols, 1.0, 2.0)
-    precision_mean = np.einsum("kij,kj->ki", precisions, means)
+    quadratic = precisions[..., rows, cols] * np.where(rows == cols, 1.0, 2.0)
+    precision_mean = np.einsum("...ij,...j->...i", precisions, means)
     linear = -2.0 * precision_mean  # -2 μᵀ P x
-    constant = np.einsum("ki,ki->k", precision_mean, means)  # μᵀ P μ
-    return np.concatenate([quadratic, linear, constant[:, None]], axis=1)
+    constant = np.einsum("...i,...i->...", precision_mean, means)  # μᵀ P μ
+    return np.concatenate([quadratic, linear, constant[..., None]], axis=-1)
 
 
 def _exact_quadratic_t(centred, means, chol) -> np.ndarray:
@@ -386,30 +385,30 @@ def _posterior_arrays(data: GaussianData, weights, means, covariances):
 
 
 # ---- M-step: one estimator per covariance type, all from the per-component full scatter ----
-# Each takes scatter (K, D, D), nk (K,) and reg_covar, and returns full covariances (K, D, D).
+# Each takes scatter (..., K, D, D), nk (..., K) and reg_covar, and returns full covariances
+# (..., K, D, D); the leading axes let one call serve a batch of runs (emviz.analysis.restarts).
 
 
 def _covariance_full(scatter, nk, reg_covar):
-    n_features = scatter.shape[1]
-    return scatter + reg_covar * np.eye(n_features)
+    return scatter + reg_covar * np.eye(scatter.shape[-1])
 
 
 def _covariance_diag(scatter, nk, reg_covar):
-    variances = np.diagonal(scatter, axis1=1, axis2=2) + reg_covar
-    return variances[:, :, None] * np.eye(scatter.shape[1])
+    variances = np.diagonal(scatter, axis1=-2, axis2=-1) + reg_covar
+    return variances[..., None] * np.eye(scatter.shape[-1])
 
 
 def _covariance_spherical(scatter, nk, reg_covar):
     # sklearn's spherical variance is the mean of the diagonal variances
-    variances = np.diagonal(scatter, axis1=1, axis2=2).mean(axis=1) + reg_covar
-    return variances[:, None, None] * np.eye(scatter.shape[1])
+    variances = np.diagonal(scatter, axis1=-2, axis2=-1).mean(axis=-1) + reg_covar
+    return variances[..., None, None] * np.eye(scatter.shape[-1])
 
 
 def _covariance_tied(scatter, nk, reg_covar):
     # Σ = (1/N) Σ_k nk Σ_k: the pooled within-component scatter (Σ_k r_nk = 1 for every n)
-    pooled = np.einsum("k,kij->ij", nk, scatter) / nk.sum()
-    pooled = pooled + reg_covar * np.eye(scatter.shape[1])
-    return np.broadcast_to(pooled, scatter.shape).copy()
+    pooled = np.einsum("...k,...kij->...ij", nk, scatter) / nk.sum(axis=-1)[..., None, None]
+    pooled = pooled + reg_covar * np.eye(scatter.shape[-1])
+    return np.broadcast_to(pooled[..., None, :, :], scatter.shape).copy()
 
 
 _COVARIANCE_ESTIMATORS = {

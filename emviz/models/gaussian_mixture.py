@@ -426,14 +426,14 @@ class GaussianMixture:
         resp_t = np.zeros((self.n_components, data.n_samples))
         resp_t[labels, np.arange(data.n_samples)] = 1.0
         counts = resp_t.sum(axis=1)
-        fallback = self._family_covariance(data)
-        means = centroids.astype(np.float64).copy()
-        scatter = fallback.copy()
-        for k in np.flatnonzero(counts > 0):
-            diff = data.centred[labels == k] - data.centred[labels == k].mean(axis=0)
-            means[k] = data.centred[labels == k].mean(axis=0)
-            scatter[k] = diff.T @ diff / counts[k]
         nk = np.maximum(counts, 1.0)
+        fallback = self._family_covariance(data)
+        filled = counts > 0
+        # each group's mean and scatter as matrix products over the one-hot assignment
+        means = np.where(filled[:, None], resp_t @ data.centred / nk[:, None], centroids)
+        diff = data.centred - means[labels]  # (N, D): each point from its own group's mean
+        scatter = np.swapaxes(resp_t[:, :, None] * diff, 1, 2) @ diff / nk[:, None, None]
+        scatter[~filled] = fallback[~filled]
         covariances = _COVARIANCE_ESTIMATORS[self.covariance_type](scatter, nk, self.reg_covar)
         smallest = np.linalg.eigvalsh(covariances)[:, 0]
         degenerate = ~(smallest > 1e-6 * data.scale)

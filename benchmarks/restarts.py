@@ -1,0 +1,97 @@
+"""500 restarts of a Gaussian mixture batched (`emviz.analysis.restarts`) against a loop of
+`run_em`, measured in the same run.
+
+3 000 2-D points, K = 3, full covariances, k-means++ starts (seeds 0…499), max_iter = 100,
+tol = 1e-6. The loop is what a user would write: for each seed,
+``run_em(model, X, model.init_params(X, "kmeans++", seed=s), max_iter=100, tol=1e-6)``.
+Both include drawing the starts; the starts alone are timed too, since both do that the same
+way (one `init_params` call per restart). Prints the seconds of each, wall-clock and CPU time
+of this process (the machine may be shared: CPU time does not count the time other processes
+take), their ratios (target: loop / batched >= 10) and checks that both ended in the same
+places.
+
+Run:  python benchmarks/restarts.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+N_SAMPLES, N_COMPONENTS, N_RESTARTS, MAX_ITER, TOL = 3000, 3, 500, 100, 1e-6
+METHOD = "kmeans++"
+
+
+def make_data(seed: int = 0) -> np.ndarray:
+    from emviz.data import make_blobs
+
+    X, _ = make_blobs(N_SAMPLES, N_COMPONENTS, separation=2.0, elongation=2.0, seed=seed)
+    return X
+
+
+def timed(work):
+    """(wall seconds, CPU seconds of this process, result) of ``work()``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def batched(X, model):
+    from emviz.analysis.restarts import run_restarts
+
+    return run_restarts(X, model, METHOD, N_RESTARTS, max_iter=MAX_ITER, tol=TOL)
+
+
+def loop(X, model):
+    from emviz import run_em
+
+    return [
+        run_em(model, X, model.init_params(X, METHOD, seed=s), max_iter=MAX_ITER, tol=TOL)
+        for s in range(N_RESTARTS)
+    ]
+
+
+def starts(X, model):
+    return [model.init_params(X, METHOD, seed=s) for s in range(N_RESTARTS)]
+
+
+def largest_difference(restarts, histories) -> float:
+    return max(
+        float(np.abs(restarts.means[r] - h.final_params.means).max())
+        for r, h in enumerate(histories)
+    )
+
+
+def main() -> None:
+    from emviz import GaussianMixture
+
+    X = make_data()
+    model = GaussianMixture(N_COMPONENTS, "full")
+    batched_wall, batched_cpu, restarts = timed(lambda: batched(X, model))
+    loop_wall, loop_cpu, histories = timed(lambda: loop(X, model))
+    starts_wall, starts_cpu, _ = timed(lambda: starts(X, model))
+    same_iterations = all(h.n_iterations == restarts.iterations[r] for r, h in enumerate(histories))
+    total = int(restarts.iterations.sum())
+    print(f"{N_RESTARTS} restarts, K = {N_COMPONENTS}, {N_SAMPLES} points in 2-D, {METHOD}")
+    print(f"  iterations in all: {total}, same as the loop: {same_iterations}")
+    print(f"  largest difference of final means: {largest_difference(restarts, histories):.2e}")
+    for name, loop_s, batched_s, starts_s in (
+        ("wall", loop_wall, batched_wall, starts_wall),
+        ("CPU ", loop_cpu, batched_cpu, starts_cpu),
+    ):
+        em_ratio = (loop_s - starts_s) / (batched_s - starts_s)
+        print(
+            f"  {name}: loop of run_em {loop_s:.2f} s, batched {batched_s:.2f} s, "
+            f"loop / batched = {loop_s / batched_s:.1f} (target >= 10); "
+            f"starts alone {starts_s:.2f} s, EM alone {em_ratio:.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
