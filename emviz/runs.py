@@ -21,6 +21,13 @@ from emviz.analysis.gradient import (
 from emviz.analysis.landscape import critical_points, log_likelihood_grid, saddle_stall
 from emviz.analysis.paths import em_path, gradient_ascent_path, newton_path
 from emviz.analysis.rates import em_map_jacobian, em_rate, observed_rate
+from emviz.analysis.restarts import (
+    compare_initialisations,
+    identical_start_run,
+    label_switch_example,
+    premature_ranking,
+    run_restarts,
+)
 from emviz.data import DataError, load_preset, make_two_mean_sample, read_points
 from emviz.data.checks import fit_obstacle, standardise
 from emviz.models import InvalidStart, OvershootingMStep, WeightlessEStep
@@ -75,6 +82,54 @@ def _start_failure(reason: str) -> str:
             "Raise reg_covar above 0, or choose fewer components or another initialisation."
         )
     return reason
+
+
+# ---- where EM ends up: many restarts of the step page's mixture ----
+
+
+def _mixture(settings: ModelSettings) -> GaussianMixture:
+    return GaussianMixture(settings.n_components, settings.covariance_type, settings.reg_covar)
+
+
+def restarts(X: np.ndarray, settings: ModelSettings, n_restarts: int):
+    """``n_restarts`` runs of the step page's mixture from its initialisation, seeds
+    ``init_seed``, ``init_seed + 1``, …: restart r is the step page's run with seed
+    ``init_seed + r``."""
+    return run_restarts(
+        X[:, :SHOWN_FEATURES],
+        _mixture(settings),
+        settings.init,
+        n_restarts,
+        seed=settings.init_seed,
+        max_iter=settings.max_iter,
+        tol=settings.tol,
+    )
+
+
+def initialisation_comparison(X: np.ndarray, settings: ModelSettings, n_restarts: int):
+    """`compare_initialisations` of every method on the step page's data and mixture."""
+    return compare_initialisations(
+        X[:, :SHOWN_FEATURES],
+        _mixture(settings),
+        n_restarts=n_restarts,
+        seed=settings.init_seed,
+        max_iter=settings.max_iter,
+        tol=settings.tol,
+    )
+
+
+PITFALL_RESTARTS = 20
+
+
+def pitfalls(X: np.ndarray, settings: ModelSettings, found):
+    """The three pitfalls on the step page's data: (identical start, premature ranking,
+    label switch between two of the restarts ``found`` (None when none switched))."""
+    X, model = X[:, :SHOWN_FEATURES], _mixture(settings)
+    return (
+        identical_start_run(X, model, max_iter=settings.max_iter, tol=settings.tol),
+        premature_ranking(X, model, n_restarts=PITFALL_RESTARTS, seed=settings.init_seed),
+        label_switch_example(found),
+    )
 
 
 # ---- "Why EM works": any model of the protocol, optionally broken ----

@@ -56,6 +56,7 @@ LANDSCAPE_WEIGHT_RANGE = (0.05, 0.95)
 LANDSCAPE_VARIANCE_RANGE = (0.1, 3.0)
 START_LIMIT = 50.0  # |μ| of a two-mean start typed or read from a link
 FACTOR_RANGE = (0.5, 3.5)
+RESTARTS_RANGE = (10, 500)  # restarts of the step page's mixture ("Where EM ends up")
 MAX_URL_VALUE = 40  # characters; longer values in a link are ignored
 
 
@@ -217,6 +218,8 @@ FIELDS: dict[str, Field] = {
         Field("clr", 3.0, _one_of(COMPARISON_RATES), _float_text, "learning rate compared"),
         Field("v3d", False, _bool, _bool_text, "3-D view"),
         Field("bas", False, _bool, _bool_text, "basin map"),
+        Field("rr", 100, _int_in(*RESTARTS_RANGE), describe="number of restarts"),
+        Field("rcmp", False, _bool, _bool_text, "compare the initialisations"),
     )
 }
 

@@ -84,6 +84,26 @@ def animation_json(source: DataSource, settings: ModelSettings) -> str:
     return pio.to_json(make_em_animation(history), validate=False)
 
 
+# ---- where EM ends up ----
+
+
+@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running the restarts…")
+def restarts(source: DataSource, settings: ModelSettings, n_restarts: int):
+    return runs.restarts(load_data(source, state.upload_bytes(source)), settings, n_restarts)
+
+
+@st.cache_resource(max_entries=4, ttl=TTL, show_spinner="Comparing the initialisations…")
+def initialisation_comparison(source: DataSource, settings: ModelSettings, n_restarts: int):
+    X = load_data(source, state.upload_bytes(source))
+    return runs.initialisation_comparison(X, settings, n_restarts)
+
+
+@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Preparing the pitfalls…")
+def pitfalls(source: DataSource, settings: ModelSettings, n_restarts: int):
+    X = load_data(source, state.upload_bytes(source))
+    return runs.pitfalls(X, settings, restarts(source, settings, n_restarts))
+
+
 # ---- why EM works ----
 
 

@@ -1,0 +1,160 @@
+"""Figures of many restarts of one Gaussian mixture: final log-likelihoods and the solutions."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+from scipy.stats import norm
+
+from emviz.analysis.restarts import FAILED
+from emviz.plots.mixture import drawn_points, ellipse_xy
+from emviz.plots.palette import component_colour
+from emviz.plots.theme import THEME
+
+GROUP_COLOURS = ("#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#0072B2", "#D55E00")
+NOT_CONVERGED_COLOUR, FAILED_COLOUR = "#999999", "#222222"
+MAX_THUMBNAILS = 6
+
+
+def group_label(restarts, group: int) -> str:
+    """ "solution 1 (best)", "solution 3", "not converged 2" or "failed" for a group number."""
+    if group == FAILED:
+        return "failed (a component collapsed)"
+    members = restarts.groups == group
+    if not np.any(restarts.stop_reasons[members] == "converged"):
+        return f"stopped at max_iter ({group + 1})"
+    return f"solution {group + 1}" + (" (best)" if group == 0 else "")
+
+
+def group_colour(restarts, group: int) -> str:
+    if group == FAILED:
+        return FAILED_COLOUR
+    if not np.any(restarts.stop_reasons[restarts.groups == group] == "converged"):
+        return NOT_CONVERGED_COLOUR
+    return GROUP_COLOURS[group % len(GROUP_COLOURS)]
+
+
+def plot_restart_histogram(restarts, n_samples: int) -> go.Figure:
+    """Final log-likelihood per point of every restart, stacked by solution (group)."""
+    per_point = restarts.log_likelihoods / n_samples
+    finite = np.isfinite(per_point)
+    low, high = (per_point[finite].min(), per_point[finite].max()) if finite.any() else (0, 1)
+    size = max((high - low) / 40, 1e-6)
+    traces = [
+        go.Histogram(
+            x=per_point[(restarts.groups == group) & finite],
+            name=f"{group_label(restarts, group)}: {np.mean(restarts.groups == group):.0%}",
+            marker={"color": group_colour(restarts, group)},
+            xbins={"start": low - size / 2, "end": high + size, "size": size},
+            hovertemplate="ℓ/n %{x}<br>%{y} restarts<extra></extra>",
+        )
+        for group in sorted(set(restarts.groups.tolist()), key=lambda g: (g == FAILED, g))
+    ]
+    return go.Figure(
+        traces,
+        layout={
+            "template": THEME,
+            "barmode": "stack",
+            "height": 330,
+            "title": {"text": f"Final log-likelihood of {restarts.n_restarts} restarts"},
+            "xaxis": {"title": "log-likelihood per point, ℓ / n"},
+            "yaxis": {"title": "restarts"},
+            "legend": {"y": -0.3},
+            "margin": {"b": 110},
+        },
+    )
+
+
+def _solution_traces(X, drawn, params) -> list[go.BaseTraceType]:
+    """The data (a sample of it) and one fitted mixture: ellipses and means in 2-D, weighted
+    component densities over a histogram in 1-D."""
+    if X.shape[1] == 1:
+        x = X[:, 0]
+        grid = np.linspace(x.min(), x.max(), 200)
+        counts, edges = np.histogram(x, bins=30, density=True)
+        traces = [
+            go.Bar(
+                x=0.5 * (edges[:-1] + edges[1:]),
+                y=counts,
+                marker={"color": "#ddd"},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        ]
+        for k, (w, mean, cov) in enumerate(zip(params.weights, params.means, params.covariances)):
+            density = w * norm.pdf(grid, mean[0], np.sqrt(cov[0, 0]))
+            traces.append(_line(grid, density, component_colour(k)))
+        return traces
+    traces = [
+        go.Scatter(
+            x=X[drawn, 0],
+            y=X[drawn, 1],
+            mode="markers",
+            marker={"size": 3, "color": "#bbb"},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    ]
+    for k, (mean, cov) in enumerate(zip(params.means, params.covariances)):
+        outline = ellipse_xy(mean[:2], cov[:2, :2], 2.0)
+        traces.append(_line(outline[:, 0], outline[:, 1], component_colour(k)))
+    traces.append(
+        go.Scatter(
+            x=params.means[:, 0],
+            y=params.means[:, 1],
+            mode="markers",
+            marker={
+                "size": 9,
+                "symbol": "x",
+                "color": [component_colour(k) for k in range(len(params.means))],
+            },
+            hovertext=[f"component {k + 1}, weight {w:.2f}" for k, w in enumerate(params.weights)],
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+    return traces
+
+
+def _line(x, y, colour: str) -> go.Scatter:
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="lines",
+        line={"color": colour, "width": 2},
+        hoverinfo="skip",
+        showlegend=False,
+    )
+
+
+def plot_solutions(restarts, X, indices, titles) -> go.Figure:
+    """Side by side, the fits of the restarts ``indices`` (at most six) on the data ``X``
+    (its first two columns), each under its title."""
+    indices = list(indices)[:MAX_THUMBNAILS]
+    X = np.asarray(X)[:, :2]
+    drawn = drawn_points(len(X), 600)
+    fig = make_subplots(
+        rows=1,
+        cols=len(indices),
+        subplot_titles=list(titles)[: len(indices)],
+        horizontal_spacing=0.04,
+    )
+    for column, r in enumerate(indices, start=1):
+        for trace in _solution_traces(X, drawn, restarts.params(r)):
+            fig.add_trace(trace, row=1, col=column)
+    for column in range(1, len(indices) + 1):
+        fig.update_xaxes(showticklabels=False, row=1, col=column)
+        fig.update_yaxes(showticklabels=False, row=1, col=column)
+        if X.shape[1] == 2:
+            anchor = "x" if column == 1 else f"x{column}"
+            fig.update_yaxes(scaleanchor=anchor, row=1, col=column)
+    fig.update_layout(
+        template=THEME,
+        height=260,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        showlegend=False,
+        bargap=0,
+    )
+    fig.update_annotations(font={"size": 12})
+    return fig

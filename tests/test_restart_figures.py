@@ -1,0 +1,57 @@
+"""The restart explorer's numbers and figures against the restarts they draw."""
+
+import numpy as np
+import pytest
+
+from emviz import runs
+from emviz.analysis.restarts import FAILED, group_table
+from emviz.plots.restarts import group_label, plot_restart_histogram, plot_solutions
+from emviz.settings import model_settings_from, preset_source
+from tests.apptest_helpers import decode
+
+
+@pytest.fixture(scope="module")
+def explored():
+    source, settings = preset_source({}), model_settings_from({})
+    X = runs.load_data(source)
+    return X, settings, runs.restarts(X, settings, 60)
+
+
+def test_restart_r_is_the_step_pages_run_with_seed_init_seed_plus_r(explored):
+    from dataclasses import replace
+
+    X, settings, found = explored
+    for r in (0, 7, 59):
+        history, error = runs.fit(X, replace(settings, init_seed=settings.init_seed + r))
+        assert error == "" and found.seeds[r] == settings.init_seed + r
+        assert found.log_likelihoods[r] == pytest.approx(history[-1].log_likelihood, rel=1e-12)
+        assert found.iterations[r] == history.n_iterations
+
+
+def test_histogram_stacks_every_restart_once_by_solution(explored):
+    X, _, found = explored
+    fig = plot_restart_histogram(found, len(X))
+    counted = np.concatenate(
+        [
+            decode(trace.x) if isinstance(trace.x, dict) else np.asarray(trace.x)
+            for trace in fig.data
+        ]
+    )
+    assert len(counted) == found.n_restarts
+    np.testing.assert_allclose(np.sort(counted), np.sort(found.log_likelihoods / len(X)))
+    shares = {row["group"]: row["share"] for row in group_table(found)}
+    for trace in fig.data:
+        group = next(g for g in shares if trace.name.startswith(group_label(found, g)))
+        assert trace.name.endswith(f"{np.mean(found.groups == group):.0%}")
+
+
+def test_solution_thumbnails_draw_each_fit(explored):
+    X, _, found = explored
+    rows = [row for row in group_table(found) if row["group"] != FAILED]
+    shown = [row["representative"] for row in rows]
+    fig = plot_solutions(found, X, shown, [str(r) for r in shown])
+    means = [t for t in fig.data if t.mode == "markers" and t.marker.symbol == "x"]
+    assert len(means) == min(len(shown), 6)
+    for trace, r in zip(means, shown):
+        np.testing.assert_allclose(trace.x, found.means[r][:, 0])
+        np.testing.assert_allclose(trace.y, found.means[r][:, 1])
