@@ -57,7 +57,7 @@ def _check_restarts(at, settings: SphericalRestartSettings) -> None:
     summary = runs.spherical_restart_summary(settings)
     metrics = {m.label: (m.value, m.proto.delta) for m in at.metric}
     bad = int(summary.outcomes.bad_local_maximum.sum())
-    assert metrics["At a bad local maximum"] == (
+    assert metrics["Bad local maxima"] == (
         f"{100 * bad / settings.n_restarts:.1f}%",
         f"{bad} of {settings.n_restarts} restarts",
     )

@@ -105,7 +105,7 @@ def plot_symmetric_basins(basins, escape=None) -> go.Figure:
     extent = [axis[0], axis[-1]]
     fig.update_layout(
         template=THEME,
-        height=520,
+        height=640,
         title=f"Where EM ends from each start θ0 ({len(basins.X)} points)",
         xaxis={"title": "θ0, first coordinate", "range": extent, "constrain": "domain"},
         yaxis={
@@ -114,8 +114,8 @@ def plot_symmetric_basins(basins, escape=None) -> go.Figure:
             "scaleanchor": "x",
             "constrain": "domain",
         },
-        legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top"},
-        margin={"r": 10},
+        legend={"y": -0.12, "yanchor": "top"},  # below: the map keeps the full width
+        margin={"b": 20},
     )
     return fig
 
@@ -358,7 +358,7 @@ def plot_bad_share_by_components(shares, separation: float, current: int | None 
     fig.update_layout(
         template=THEME,
         height=320,
-        title=f"Restarts at a bad local maximum, by K (2-D, neighbours {2 * separation:g} apart)",
+        title=f"Bad local maxima by K (2-D, R = {separation:g})",
         xaxis={"title": "number of clusters and components K", "tickmode": "array", "tickvals": ks},
         yaxis={"title": "% of restarts", "range": [0, max(100.0, values.max() * 1.15)]},
         showlegend=False,

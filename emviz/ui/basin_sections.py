@@ -192,7 +192,7 @@ def _restart_numbers(summary) -> None:
     columns = st.columns(4)
     bad_count = int(outcomes.bad_local_maximum.sum())
     columns[0].metric(
-        "At a bad local maximum",
+        "Bad local maxima",
         f"{100 * bad_count / restarts:.1f}%",
         f"{bad_count} of {restarts} restarts",
         **QUIET,
@@ -214,7 +214,12 @@ def _restart_numbers(summary) -> None:
         f"{readable(summary.start_gradient_norm, 2)} at its start",
         **QUIET,
     )
-    columns[3].metric("Largest Hessian eigenvalue", readable(outcomes.largest_curvatures[bad], 3))
+    columns[3].metric(
+        "Largest curvature",
+        readable(outcomes.largest_curvatures[bad], 3),
+        help="The largest eigenvalue of the Hessian of ℓ at the bad end: below 0, so ℓ falls "
+        "in every direction from there.",
+    )
     st.markdown(
         f"{best} restarts reach the best ℓ. The drawn bad end has |∇ℓ| ≈ 0 and only negative "
         "curvature: a local maximum, a critical point where EM stops for good — not a slow "
