@@ -207,3 +207,29 @@ def test_the_new_settings_round_trip_and_reject_what_no_control_offers():
     }
     kept, ignored = parse_query(bad)
     assert kept == {} and sorted(reason.split(" ")[0] for reason in ignored) == sorted(bad)
+
+
+CORNERS = [
+    {"xsep": 1.0, "xn": 1000, "jdim": 2, "jk": 6, "jsep": 8.0, "jr": 500},
+    {"xsep": 6.0, "xn": 100, "jdim": 2, "jk": 3, "jsep": 1.5, "jr": 50},
+    {"xsep": 1.0, "xn": 100, "xseed": 5, "jdim": 1, "jsep": 1.5, "jr": 50, "jseed": 3},
+    {"xsep": 6.0, "xn": 1000, "jdim": 1, "jsep": 8.0, "jr": 500},
+]
+
+
+def test_every_corner_of_the_settings_shows_finite_numbers_and_every_chart(at):
+    """The extremes of every control: no exception, no NaN or ∞ in any text, every chart."""
+    from emviz.ui.state import STORE
+    from tests.test_every_setting import _chart_specs, _problems
+
+    for corner in CORNERS:
+        at.session_state[STORE] = dict(corner)
+        at.run()
+        assert not _problems(at, PAGE), (corner, _problems(at, PAGE))
+        assert (at.slider(key="xsep").value, at.slider(key="jr").value) == (
+            corner["xsep"],
+            corner["jr"],
+        )
+        charts = set(_chart_specs(at))
+        assert {"ends_basin_chart", "ends_restart_chart", "ends_config_chart"} <= charts
+        assert "ends_escape_chart" in charts or at.info, corner

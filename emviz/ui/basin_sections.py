@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from emviz.analysis.explain import readable
+from emviz.engine import counted
 from emviz.plots.basins import (
     plot_bad_share_by_components,
     plot_boundary_escape,
@@ -99,18 +100,22 @@ def _basin_numbers(basins) -> None:
     labels = basins.labels
     elsewhere = int((labels == ELSEWHERE).sum())
     off = np.linalg.norm(basins.theta_hat - basins.theta_star)
+    # θ0 = 0 is a start of the grid: tanh 0 = 0 keeps EM there
     stuck = (
-        f" {elsewhere} start{'s' if elsewhere != 1 else ''} ended at neither: θ0 = 0 is one "
-        "(tanh 0 = 0, so EM never moves from it — a critical point of ℓ, a saddle)."
-        if elsewhere
-        else ""
+        " The start θ0 = 0 ends at neither: tanh 0 = 0, so EM never moves from it — a "
+        "critical point of ℓ, a saddle."
     )
+    if elsewhere > 1:
+        stuck += (
+            f" So do {counted(elsewhere - 1, 'other start')}: EM stopped near the saddle, "
+            "where ℓ hardly changes from one iteration to the next."
+        )
     st.markdown(
         f"θ\\* = {_vector(basins.theta_star)}, θ̂ = {_vector(basins.theta_hat)} "
         f"({off:.2f} from θ\\*). **{100 * basins.by_sign:.1f}%** of the starts end where the "
-        f"sign of ⟨θ0, θ\\*⟩ says. The few others lie "
-        "next to the dashed line: the sample's own boundary is a curve close to it, not the "
-        f"line itself.{stuck} Hover on the map for any start's end and iterations."
+        "sign of ⟨θ0, θ\\*⟩ says. The few others lie next to the dashed line: the sample's own "
+        f"boundary is a curve close to it, not the line itself.{stuck} Hover on the map for "
+        "any start's end and iterations."
     )
 
 
@@ -123,9 +128,9 @@ def _escape_numbers(escape) -> None:
         "saddle at 0, never to ±θ\\*. With a sample the boundary is a curve near the line; "
         "below, EM from a start on it (to the last digit of a float) and from starts ε off it "
         f"(black line on the map). Each 1000-fold smaller ε delays the escape by about "
-        f"**{delay:.0f} iterations** — but every start leaves, even the one on the boundary "
-        f"(at iteration {left[0]}): rounding alone is an ε of 10⁻¹⁶. Numerically, only the "
-        "two basins exist."
+        f"**{counted(round(delay), 'iteration')}** — but every start leaves, even the one on "
+        f"the boundary (at iteration {left[0]}): rounding alone is an ε of 10⁻¹⁶. "
+        "Numerically, only the two basins exist."
     )
 
 
@@ -221,7 +226,7 @@ def _restart_numbers(summary) -> None:
         "in every direction from there.",
     )
     st.markdown(
-        f"{best} restarts reach the best ℓ. The drawn bad end has |∇ℓ| ≈ 0 and only negative "
-        "curvature: a local maximum, a critical point where EM stops for good — not a slow "
-        "run that more iterations would fix."
+        f"{counted(best, 'restart')} reached the best ℓ. The drawn bad end has |∇ℓ| ≈ 0 and "
+        "only negative curvature: a local maximum, a critical point where EM stops for good "
+        "— not a slow run that more iterations would fix."
     )
