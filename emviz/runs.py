@@ -6,10 +6,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from emviz import GaussianMixture, History, run_em
-from emviz.analysis.basins import two_mean_basin_map
+from emviz.analysis.basins import (
+    BatchedRun,
+    RestartOutcomes,
+    classify_restarts,
+    label_ends,
+    run_batch,
+    spherical_derivatives,
+    spherical_restarts,
+    symmetric_basins,
+    symmetric_fixed_point,
+    two_mean_basin_map,
+)
 from emviz.analysis.bound import m_step_iteration, two_mean_bound_grid
 from emviz.analysis.gradient import (
     learning_rate_sweep,
@@ -28,11 +41,37 @@ from emviz.analysis.restarts import (
     premature_ranking,
     run_restarts,
 )
-from emviz.data import DataError, load_preset, make_two_mean_sample, read_points
+from emviz.data import (
+    DataError,
+    jin_centres_1d,
+    jin_centres_2d,
+    jin_sample,
+    load_preset,
+    make_two_mean_sample,
+    read_points,
+    symmetric_sample,
+)
 from emviz.data.checks import fit_obstacle, standardise
-from emviz.models import InvalidStart, OvershootingMStep, WeightlessEStep
+from emviz.models import (
+    InvalidStart,
+    OvershootingMStep,
+    SphericalMeansMixture,
+    WeightlessEStep,
+)
 from emviz.models.two_means import TwoMeanMixture
-from emviz.settings import BoundRun, BreakMode, DataSource, Family, LandscapeSettings, ModelSettings
+from emviz.settings import (
+    FAR_FACTOR,
+    N_PER_CLUSTER,
+    SYMMETRIC_ANGLE,
+    BoundRun,
+    BreakMode,
+    DataSource,
+    Family,
+    LandscapeSettings,
+    ModelSettings,
+    SphericalRestartSettings,
+    SymmetricBasinSettings,
+)
 
 SHOWN_FEATURES = 2  # the step view draws at most two columns of the data
 TWO_MEAN_MAX_ITER, TWO_MEAN_TOL = 200, 1e-8  # the two-mean run of "Why EM works"
@@ -273,3 +312,241 @@ def two_mean_rates():
         from_vector=lambda v: model.params(*v),
     )
     return em, newton, em.end, em_rate(jacobian), observed_rate(em.points, em.end)
+
+
+# ---- Where EM ends up: two components (Xu, Hsu & Maleki) ----
+
+BASIN_HALF_RESOLUTION = 25  # grid points on each side of 0 along each axis of θ0
+BASIN_MAX_ITER, BASIN_TOL = 300, 1e-8
+PLUS, MINUS, ELSEWHERE = 0, 1, 2  # where a start of the basin map ended: +θ̂, −θ̂, neither
+ESCAPE_OFFSETS = (0.0, 1e-2, -1e-5, 1e-8, -1e-11)
+"""How far off the basin boundary (along θ̂) the escape demo starts: 0 is on it to rounding."""
+ESCAPE_MAX_ITER = 3000
+
+
+@dataclass(frozen=True)
+class SymmetricBasinMap:
+    """Where EM of ½N(θ, I) + ½N(−θ, I) ends from every θ0 of a grid.
+
+    Attributes
+    ----------
+    X : ndarray (n, 2)
+    theta_star, theta_hat : ndarray (2,)
+        The truth and the sample's fixed point +θ̂ (the one on θ*'s side).
+    axis : ndarray (R,)
+        Both axes of the grid of starts, symmetric about 0 (R = 2·half + 1).
+    ends : ndarray (R, R, 2)
+        θ at the end of EM from each start, θ_y rows and θ_x columns.
+    iterations : ndarray (R, R) of int
+    labels : ndarray (R, R) of int
+        `PLUS`, `MINUS` or `ELSEWHERE`.
+    by_sign : float
+        The share of starts with ⟨θ0, θ*⟩ ≠ 0 that end at +θ̂ when ⟨θ0, θ*⟩ > 0 and at −θ̂
+        when it is < 0, as the population result predicts.
+    """
+
+    X: np.ndarray
+    theta_star: np.ndarray
+    theta_hat: np.ndarray
+    axis: np.ndarray
+    ends: np.ndarray
+    iterations: np.ndarray
+    labels: np.ndarray
+    by_sign: float
+
+
+def symmetric_data(settings: SymmetricBasinSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(X, θ*) of ``settings``."""
+    return symmetric_sample(
+        settings.n_samples, settings.separation, angle=SYMMETRIC_ANGLE, seed=settings.seed
+    )
+
+
+def symmetric_basin_map(
+    settings: SymmetricBasinSettings, half: int = BASIN_HALF_RESOLUTION
+) -> SymmetricBasinMap:
+    """EM from every start of a (2·half + 1)² grid over θ0, wide enough for ±θ̂.
+
+    The EM map is odd, M(−θ) = −M(θ), so the start −θ0 ends at minus the end of θ0 after
+    the same iterations: EM runs from the upper half of the grid only (θ_y ≥ 0) and the
+    lower half is the upper half turned by 180°.
+    """
+    X, theta_star = symmetric_data(settings)
+    theta_hat = symmetric_fixed_point(X, theta_star)
+    extent = np.ceil(max(np.abs(theta_hat).max(), np.abs(theta_star).max()) + 1.5)
+    positive = np.linspace(0.0, extent, half + 1)[1:]
+    axis = np.concatenate([-positive[::-1], [0.0], positive])  # exactly symmetric
+    run = symmetric_basins(X, axis, axis[half:], max_iter=BASIN_MAX_ITER, tol=BASIN_TOL)
+    upper_ends, upper_iterations = run.on_grid(run.ends), run.on_grid(run.iterations)
+    ends = np.concatenate([-upper_ends[1:][::-1, ::-1], upper_ends])
+    iterations = np.concatenate([upper_iterations[1:][::-1, ::-1], upper_iterations])
+    near = 0.05 * max(np.linalg.norm(theta_hat), 1e-3)  # EM's slack at tol is far smaller
+    labels = label_ends(ends.reshape(-1, 2), [theta_hat, -theta_hat], atol=near)
+    labels = np.where(labels < 0, ELSEWHERE, labels).reshape(iterations.shape)
+    first, second = np.meshgrid(axis, axis)
+    side = np.sign(first * theta_star[0] + second * theta_star[1])
+    predicted = np.where(side > 0, PLUS, MINUS)
+    by_sign = float((labels == predicted)[side != 0].mean())
+    return SymmetricBasinMap(X, theta_star, theta_hat, axis, ends, iterations, labels, by_sign)
+
+
+@dataclass(frozen=True)
+class BoundaryEscape:
+    """EM from a start on the boundary between the two basins and from starts just off it.
+
+    Attributes
+    ----------
+    offsets : tuple of float
+        ε of each start: θ0 = boundary point + ε·θ̂/|θ̂|.
+    paths : ndarray (E, T + 1, 2)
+        θ_t of each start, t = 0 … T (the EM map iterated, no stopping rule).
+    progress : ndarray (E, T + 1)
+        ⟨θ_t, θ̂⟩ / |θ̂|²: 0 on the boundary's side of the saddle, +1 at +θ̂, −1 at −θ̂.
+    """
+
+    offsets: tuple[float, ...]
+    paths: np.ndarray
+    progress: np.ndarray
+
+    def left_at(self, share: float = 0.5) -> np.ndarray:
+        """The first iteration at which each start is past ``share`` of the way to ±θ̂
+        (T + 1 for one that never is)."""
+        past = np.abs(self.progress) > share
+        return np.where(past.any(axis=1), past.argmax(axis=1), self.progress.shape[1])
+
+
+def boundary_escape(basins: SymmetricBasinMap, offsets=ESCAPE_OFFSETS) -> BoundaryEscape | None:
+    """Start EM on the basin boundary (to rounding) and ε off it; None if the boundary is
+    not found where it should be (no sign change along the search segment).
+
+    The boundary is searched on the segment through p = r·u⊥ (u⊥ ⟂ θ*, r half the grid's
+    extent) along d = θ̂/|θ̂|: EM from p + s·d ends at −θ̂ for s ≪ 0 and +θ̂ for s ≫ 0; s is
+    narrowed down to adjacent floats by repeated multisection.
+    """
+    X, theta_hat = basins.X, basins.theta_hat
+    scale = float(np.dot(theta_hat, theta_hat))
+    if scale < 1e-6:
+        return None
+    direction = theta_hat / np.sqrt(scale)
+    orthogonal = np.array([-basins.theta_star[1], basins.theta_star[0]])
+    anchor = 0.5 * basins.axis[-1] * orthogonal / np.linalg.norm(orthogonal)
+    low, high = -basins.axis[-1], basins.axis[-1]
+    for _ in range(20):  # each round narrows [low, high] 32-fold: 2^-5 per round
+        s = np.linspace(low, high, 33)
+        sides = _escape_sides(X, anchor + s[:, None] * direction, direction, scale)
+        if sides[0] >= 0 or sides[-1] <= 0:
+            return None
+        low, high = s[np.flatnonzero(sides < 0).max()], s[np.flatnonzero(sides > 0).min()]
+        if np.nextafter(low, high) >= high:
+            break
+    start = anchor + 0.5 * (low + high) * direction
+    starts = start + np.asarray(offsets)[:, None] * direction
+    paths = _em_map_paths(X, starts, direction, 0.999 * np.sqrt(scale))
+    return BoundaryEscape(tuple(offsets), paths, paths @ theta_hat / scale)
+
+
+def _escape_sides(X, starts, direction, scale) -> np.ndarray:
+    """+1 or −1: the side (+θ̂ or −θ̂) each start leaves for; 0 if it has not left within
+    `ESCAPE_MAX_ITER` iterations of the EM map."""
+    far = 0.5 * np.sqrt(scale)
+    final = _em_map_paths(X, starts, direction, far)[:, -1] @ direction
+    return np.where(np.abs(final) > far, np.sign(final), 0.0)
+
+
+def _em_map_paths(X, starts, direction, far: float) -> np.ndarray:
+    """θ_0 … θ_T of the EM map from each start, (S, T + 1, 2): until every θ_t is further
+    than ``far`` from the boundary along ``direction`` (or T = `ESCAPE_MAX_ITER`)."""
+    thetas = [np.asarray(starts, dtype=np.float64)]
+    while len(thetas) <= ESCAPE_MAX_ITER and not (np.abs(thetas[-1] @ direction) > far).all():
+        # the map of `symmetric_em_map`, θ ← (1/n) Σ x_n tanh⟨θ, x_n⟩, written out: tanh needs
+        # no overflow guard, and this is ~20× faster for the thousands of steps taken here
+        thetas.append(np.tanh(thetas[-1] @ X.T) @ X / len(X))
+    return np.stack(thetas, axis=1)
+
+
+# ---- Where EM ends up: three or more components (Jin et al.) ----
+
+BEST, BAD, OTHER = "best", "bad", "other"  # where a restart ended (`RestartSummary.kinds`)
+
+
+@dataclass(frozen=True)
+class RestartSummary:
+    """EM for the means of K equal spherical clusters from many random-from-data starts.
+
+    Attributes
+    ----------
+    X : ndarray (n, D)
+    centres : ndarray (K, D)
+        The true centres.
+    run : BatchedRun
+        The restarts (`spherical_restarts`).
+    outcomes : RestartOutcomes
+        Compared with the best ℓ found: by the restarts or by EM from the true centres.
+    best_means : ndarray (K, D)
+        The means at that best ℓ.
+    kinds : ndarray (S,) of str
+        `BEST` (within the margin of the best ℓ), `BAD` (a bad local maximum) or `OTHER`
+        (stopped elsewhere: a saddle, a component with no points, or not converged).
+    shown_bad : int or None
+        The restart whose bad configuration the page draws: one of the commonest (by ℓ),
+        None when no restart ended at a bad local maximum.
+    start_gradient_norm : float or None
+        |∇ℓ| at that restart's start, to compare with the ≈ 0 at its end.
+    """
+
+    X: np.ndarray
+    centres: np.ndarray
+    run: BatchedRun
+    outcomes: RestartOutcomes
+    best_means: np.ndarray
+    kinds: np.ndarray
+    shown_bad: int | None
+    start_gradient_norm: float | None
+
+    def means(self, restart: int) -> np.ndarray:
+        """The final means (K, D) of ``restart``."""
+        return self.run.ends[restart].reshape(len(self.centres), -1)
+
+
+def spherical_centres(settings: SphericalRestartSettings) -> np.ndarray:
+    """(−R, R, D) in 1-D; K on a polygon, neighbours 2R apart, in 2-D."""
+    r = settings.separation
+    if settings.dimension == 1:
+        return jin_centres_1d(r, FAR_FACTOR * r)
+    return jin_centres_2d(settings.n_components, 2 * r)
+
+
+def spherical_restart_summary(settings: SphericalRestartSettings) -> RestartSummary:
+    """Data of ``settings`` (seed ``seed``), the restarts (seed (seed, 1)) and their outcomes."""
+    centres = spherical_centres(settings)
+    X = jin_sample(centres, N_PER_CLUSTER, seed=settings.seed)
+    k = settings.n_components
+    model = SphericalMeansMixture(k, 1.0)
+    run = spherical_restarts(X, k, 1.0, settings.n_restarts, seed=[settings.seed, 1])
+    truth = run_batch(model, X, centres.reshape(1, -1), max_iter=500, tol=1e-8)
+    best_restart = int(run.log_likelihoods.argmax())
+    if truth.log_likelihoods[0] > run.log_likelihoods[best_restart]:
+        best, best_means = truth.log_likelihoods[0], truth.ends[0]
+    else:
+        best, best_means = run.log_likelihoods[best_restart], run.ends[best_restart]
+    outcomes = classify_restarts(model, X, run, best=best)
+    good = outcomes.gaps <= outcomes.margin * len(X)
+    kinds = np.where(outcomes.bad_local_maximum, BAD, np.where(good, BEST, OTHER))
+    shown = _commonest(run, outcomes, len(X))
+    start_gradient = None
+    if shown is not None:
+        gradient = spherical_derivatives(model, X, run.starts[shown])[0]
+        start_gradient = float(np.linalg.norm(gradient))
+    means = best_means.reshape(k, -1)
+    return RestartSummary(X, centres, run, outcomes, means, kinds, shown, start_gradient)
+
+
+def _commonest(run: BatchedRun, outcomes: RestartOutcomes, n_samples: int) -> int | None:
+    """The first restart of the largest group of bad ends with the same ℓ (to 0.01 nats
+    per point: the same configuration up to the order of the means)."""
+    bad = np.flatnonzero(outcomes.bad_local_maximum)
+    if not len(bad):
+        return None
+    levels = np.round(run.log_likelihoods[bad] / n_samples, 2)
+    _, first, counts = np.unique(levels, return_index=True, return_counts=True)
+    return int(bad[first[counts.argmax()]])

@@ -57,6 +57,17 @@ LANDSCAPE_VARIANCE_RANGE = (0.1, 3.0)
 START_LIMIT = 50.0  # |μ| of a two-mean start typed or read from a link
 FACTOR_RANGE = (0.5, 3.5)
 RESTARTS_RANGE = (10, 500)  # restarts of the step page's mixture ("Where EM ends up")
+# "Where EM ends up": the two-component basin map (Xu, Hsu & Maleki) and the restarts of K
+# spherical clusters (Jin et al.); ranges keep each section's computation near a second
+SYMMETRIC_SEPARATIONS = tuple(0.5 * i for i in range(2, 13))  # 2|θ*| from 1 to 6
+SYMMETRIC_N_RANGE = (100, 1000, 100)  # (min, max, step)
+SPHERICAL_DIMENSIONS = (1, 2)
+SPHERICAL_K_RANGE = (3, 6)  # in 2-D; the 1-D case has its three clusters (−R, R, D)
+SPHERICAL_SEPARATIONS = tuple(0.5 * i for i in range(3, 17))  # R from 1.5 to 8
+SPHERICAL_RESTARTS_RANGE = (50, 500, 50)
+FAR_FACTOR = 10
+"""The 1-D far cluster sits at D = FAR_FACTOR · R: far from both others."""
+N_PER_CLUSTER = 60  # ample for σ = 1 clusters ≥ 3σ apart, and quick for 500 restarts
 MAX_URL_VALUE = 40  # characters; longer values in a link are ignored
 
 
@@ -220,6 +231,15 @@ FIELDS: dict[str, Field] = {
         Field("bas", False, _bool, _bool_text, "basin map"),
         Field("rr", 100, _int_in(*RESTARTS_RANGE), describe="number of restarts"),
         Field("rcmp", False, _bool, _bool_text, "compare the initialisations"),
+        # Where EM ends up
+        Field("xsep", 3.0, _one_of(SYMMETRIC_SEPARATIONS), _float_text, "distance of ±θ*"),
+        Field("xn", 400, _int_in(*SYMMETRIC_N_RANGE), describe="two components: points"),
+        Field("xseed", 0, _int_in(0, SEED_MAX), describe="two components: seed"),
+        Field("jdim", 1, _int_in(*SPHERICAL_DIMENSIONS), describe="K clusters: dimension"),
+        Field("jk", 4, _int_in(*SPHERICAL_K_RANGE), describe="K clusters: components (2-D)"),
+        Field("jsep", 4.0, _one_of(SPHERICAL_SEPARATIONS), _float_text, "K clusters: R"),
+        Field("jr", 200, _int_in(*SPHERICAL_RESTARTS_RANGE), describe="K clusters: restarts"),
+        Field("jseed", 0, _int_in(0, SEED_MAX), describe="K clusters: seed"),
     )
 }
 
@@ -414,6 +434,68 @@ def landscape_settings_from(values: Mapping[str, Any]) -> LandscapeSettings:
         weight=float(value_of("lw", values)),
         variances=(float(value_of("lv1", values)), float(value_of("lv2", values))),
         seed=int(value_of("lseed", values)),
+    )
+
+
+@dataclass(frozen=True)
+class SymmetricBasinSettings:
+    """Data for the two-component basin map: n points from ½N(θ*, I) + ½N(−θ*, I) in 2-D,
+    the centres ``separation`` = 2|θ*| apart along `SYMMETRIC_ANGLE`."""
+
+    separation: float = FIELDS["xsep"].default
+    n_samples: int = FIELDS["xn"].default
+    seed: int = FIELDS["xseed"].default
+
+    def describe(self) -> str:
+        return (
+            f"{self.n_samples} points from ½N(θ*, I) + ½N(−θ*, I), |θ*| = "
+            f"{self.separation / 2:g}, seed {self.seed}"
+        )
+
+
+SYMMETRIC_ANGLE = 0.5
+"""The direction of θ* in radians: off the axes, so nothing in the picture leans on them."""
+
+
+def symmetric_basin_settings_from(values: Mapping[str, Any]) -> SymmetricBasinSettings:
+    return SymmetricBasinSettings(
+        separation=float(value_of("xsep", values)),
+        n_samples=int(value_of("xn", values)),
+        seed=int(value_of("xseed", values)),
+    )
+
+
+@dataclass(frozen=True)
+class SphericalRestartSettings:
+    """Restarts of EM for the means of K equal spherical clusters (σ² = 1 known): in 1-D the
+    three clusters at (−R, R, `FAR_FACTOR`·R); in 2-D K clusters on a regular polygon,
+    neighbours 2R apart."""
+
+    dimension: int = FIELDS["jdim"].default
+    n_components: int = 3
+    separation: float = FIELDS["jsep"].default
+    n_restarts: int = FIELDS["jr"].default
+    seed: int = FIELDS["jseed"].default
+
+    def describe(self) -> str:
+        r = f"{self.separation:g}"
+        if self.dimension == 1:
+            clusters = f"3 clusters at −{r}, {r} and {FAR_FACTOR * self.separation:g}"
+        else:
+            gap = 2 * self.separation
+            clusters = f"{self.n_components} clusters on a polygon, neighbours {gap:g} apart"
+        return f"{clusters}, σ = 1, {N_PER_CLUSTER} points each, seed {self.seed}"
+
+
+def spherical_restart_settings_from(values: Mapping[str, Any]) -> SphericalRestartSettings:
+    """The 1-D case always has its three clusters; K is read in 2-D only."""
+    dimension = int(value_of("jdim", values))
+    return SphericalRestartSettings(
+        dimension=dimension,
+        n_components=3 if dimension == 1 else int(value_of("jk", values)),
+        separation=float(value_of("jsep", values)),
+        n_restarts=int(value_of("jr", values)),
+        seed=int(value_of("jseed", values)),
     )
 
 

@@ -24,12 +24,10 @@ def decode(value):
     """Plotly's JSON arrays: plain lists, or {'dtype', 'bdata'} base64-encoded binary."""
     if isinstance(value, dict) and "bdata" in value:
         array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        if "shape" not in value:
-            return array
-        shape = value["shape"]  # "80, 80" in Plotly's JSON
-        return array.reshape(
-            [int(n) for n in shape.split(",")] if isinstance(shape, str) else shape
-        )
+        shape = value.get("shape")
+        if isinstance(shape, str):  # a 2-D array's shape travels as text: "51, 51"
+            shape = tuple(int(size) for size in shape.split(","))
+        return array if shape is None else array.reshape(shape)
     return np.asarray(value)
 
 

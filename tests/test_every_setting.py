@@ -197,7 +197,10 @@ def test_the_reported_collapse_draws_every_section(page):
         assert any("the last completed one" in c.value for c in at.caption)
 
 
-@pytest.mark.parametrize("page", ["pages/home.py", "pages/landscape.py", "pages/em-vs-gradient.py"])
+@pytest.mark.parametrize(
+    "page",
+    ["pages/home.py", "pages/landscape.py", "pages/em-vs-gradient.py", "pages/where-em-ends-up.py"],
+)
 def test_the_other_pages_show_only_finite_numbers(page):
     at = _session(page, "blobs")
     assert not _problems(at, page), _problems(at, page)

@@ -235,12 +235,19 @@ def _comparison_view(at):
     at.select_slider(key="clr").set_value(1.0).run()
 
 
+def _ends_view(at):
+    at.slider(key="xsep").set_value(2.0).run()
+    at.radio(key="jdim").set_value(2).run()
+    at.slider(key="jk").set_value(5).run()
+
+
 VIEWS = {
     "step": (STEP, _step_view),
     "why": (WHY, _why_view),
     "why-two-means": (WHY, _why_two_mean_view),
     "landscape": (LAND, _landscape_view),
     "comparison": (CMP, _comparison_view),
+    "ends": ("pages/where-em-ends-up.py", _ends_view),
 }
 
 

@@ -7,6 +7,8 @@ memory stays bounded however many learners change settings.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import plotly.io as pio
 import streamlit as st
@@ -16,7 +18,16 @@ from emviz.analysis.bound import bound_slice
 from emviz.data import DataError, read_columns
 from emviz.models import InvalidStart
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
-from emviz.settings import BoundRun, DataSource, Family, LandscapeSettings, ModelSettings
+from emviz.settings import (
+    SPHERICAL_K_RANGE,
+    BoundRun,
+    DataSource,
+    Family,
+    LandscapeSettings,
+    ModelSettings,
+    SphericalRestartSettings,
+    SymmetricBasinSettings,
+)
 from emviz.step_targets import step_targets
 from emviz.ui import state
 from emviz.ui.step_controls import button_key
@@ -174,3 +185,44 @@ full_mixture_sweep = st.cache_resource(
     max_entries=1, ttl=TTL, show_spinner="Sweeping learning rates…"
 )(runs.full_mixture_sweep)
 two_mean_rates = st.cache_resource(max_entries=1, **_RESOURCE)(runs.two_mean_rates)
+
+
+# ---- where EM ends up ----
+
+
+def _frozen(result):
+    """``result`` (a dataclass) with every array in it, nested dataclasses' too, read-only."""
+    for value in vars(result).values():
+        if isinstance(value, np.ndarray):
+            _read_only(value)
+        elif dataclasses.is_dataclass(value):
+            _frozen(value)
+    return result
+
+
+@st.cache_resource(max_entries=16, ttl=TTL, show_spinner="Running EM from every start…")
+def symmetric_basin_map(settings: SymmetricBasinSettings):
+    return _frozen(runs.symmetric_basin_map(settings))
+
+
+@st.cache_resource(max_entries=16, **_RESOURCE)
+def boundary_escape(settings: SymmetricBasinSettings):
+    escape = runs.boundary_escape(symmetric_basin_map(settings))
+    return None if escape is None else _frozen(escape)
+
+
+@st.cache_resource(max_entries=64, ttl=TTL, show_spinner="Restarting EM…")
+def spherical_restart_summary(settings: SphericalRestartSettings):
+    return _frozen(runs.spherical_restart_summary(settings))
+
+
+def bad_share_by_components(settings: SphericalRestartSettings) -> dict[int, float]:
+    """K -> the share of restarts at a bad local maximum, for 2-D clusters of every K
+    offered, with the separation, restarts and seed of ``settings`` (each K cached alone,
+    so the one shown above is not run twice)."""
+    return {
+        k: spherical_restart_summary(
+            dataclasses.replace(settings, dimension=2, n_components=k)
+        ).outcomes.share_bad
+        for k in range(SPHERICAL_K_RANGE[0], SPHERICAL_K_RANGE[1] + 1)
+    }

@@ -42,6 +42,9 @@ def pages() -> dict[str, list]:
                 icon=":material/compare_arrows:",
             ),
         ],
+        "Where EM ends up": [
+            st.Page("pages/where-em-ends-up.py", title="Where EM ends up", icon=":material/flag:"),
+        ],
     }
 
 

@@ -40,6 +40,7 @@ PAGES = {
     "why-em-works": ".st-key-decomposition_chart",
     "landscape": ".st-key-land_chart",
     "em-vs-gradient": ".st-key-cmp_monotone",
+    "where-em-ends-up": ".st-key-ends_basin_chart",
 }
 CHART_ROOM_PX = 100  # of the main chart, at least this much shows on the first screen
 SIDEBAR = '[data-testid="stSidebar"]'

@@ -1,0 +1,19 @@
+"""Where EM ends up: EM climbs to *a* critical point, and which one depends on the start."""
+
+import streamlit as st
+
+from emviz.ui.basin_sections import three_or_more_section, two_components_section
+from emviz.ui.navigation import enter_through_app
+from emviz.ui.restart_sections import restart_explorer_section
+
+enter_through_app()
+
+st.title("Where EM ends up")
+st.markdown(
+    "EM climbs until the gradient of ℓ is zero — at *a* critical point, and which one depends "
+    "on where it starts. For two components almost every start reaches a good fit; with three "
+    "or more, random starts end at bad local maxima with a substantial probability."
+)
+two_components_section()
+three_or_more_section()
+restart_explorer_section()
