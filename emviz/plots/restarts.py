@@ -60,7 +60,7 @@ def plot_restart_histogram(restarts, n_samples: int) -> go.Figure:
             "title": {"text": f"Final log-likelihood of {restarts.n_restarts} restarts"},
             "xaxis": {"title": "log-likelihood per point, ℓ / n"},
             "yaxis": {"title": "restarts"},
-            "legend": {"y": -0.3},
+            "legend": {"y": -0.3, "traceorder": "normal"},
             "margin": {"b": 110},
         },
     )
@@ -144,8 +144,9 @@ def plot_solutions(restarts, X, indices, titles) -> go.Figure:
         for trace in _solution_traces(X, drawn, restarts.params(r)):
             fig.add_trace(trace, row=1, col=column)
     for column in range(1, len(indices) + 1):
-        fig.update_xaxes(showticklabels=False, row=1, col=column)
-        fig.update_yaxes(showticklabels=False, row=1, col=column)
+        # equal scales in 2-D (circles stay round) by shrinking a panel, never cropping it
+        fig.update_xaxes(showticklabels=False, constrain="domain", row=1, col=column)
+        fig.update_yaxes(showticklabels=False, constrain="domain", row=1, col=column)
         if X.shape[1] == 2:
             anchor = "x" if column == 1 else f"x{column}"
             fig.update_yaxes(scaleanchor=anchor, row=1, col=column)

@@ -91,3 +91,34 @@ def test_the_k_slider_moves_the_highlighted_bar(page, server):
     assert colours[2] != colours[1] and colours.count(colours[2]) == 1  # K = 5 of 3 … 6
     assert "jk=5" in page.url
     assert_no_exception(page)
+
+
+def test_restarts_open_in_the_step_page_and_the_basin_toggle_draws_the_map(page, server):
+    """The restart explorer's button opens the chosen restart in "Step through EM" (its seed
+    set there); on the landscape, the basin toggle draws the map within 2 s of the click."""
+    goto(page, f"{server}/{PATH}")
+    wait_for_plotly(page, ".st-key-restart_hist")
+    assert_no_exception(page)
+    runs = script_runs(page)
+    page.locator(".st-key-restart_open button").click()
+    page.wait_for_url(f"{server}/step-through**", timeout=30_000)
+    wait_for_script_done(page, after=runs)
+    wait_for_plotly(page, ".st-key-main-chart")
+    assert_no_exception(page)
+    seed = page.locator(".st-key-iseed input").input_value()
+    assert int(seed) > 0  # the best restart's seed, not the default 0 (restart 0 is not best)
+    assert f"iseed={seed}" in page.url
+    goto(page, f"{server}/landscape")
+    wait_for_plotly(page, ".st-key-land_chart")
+    mark_chart(page, ".st-key-land_chart")
+    started = time.perf_counter()
+    page.locator(".st-key-bas label").click()
+    page.wait_for_function(
+        "() => window.__emviz.graph('.st-key-land_chart')._fullData.some(t => t.name === 'basins')",
+        timeout=30_000,
+    )
+    seconds = time.perf_counter() - started
+    print(f"\nbasin map on the landscape drawn {seconds:.2f} s after the click")
+    assert_no_exception(page)
+    screenshot(page, "landscape-basins")
+    assert seconds <= REDRAW_LIMIT_S, f"took {seconds:.2f} s"
