@@ -77,10 +77,10 @@ paths = landscape_paths(settings, start, float(learning_rate))
 views = st.columns(2)
 show_3d = views[0].toggle("3-D surface", **state.bind("v3d"))
 show_basins = views[1].toggle(
-    "Colour every start by where EM ends (basins)",
+    "Basins of attraction",
     disabled=show_3d,
-    help="EM from each start of an 80 × 80 grid, all at once: the colour says which critical "
-    "point it reaches, the shade how many iterations it needs.",
+    help="Colour every start of an 80 × 80 grid by where EM from it ends (all run at once): "
+    "the colour says which critical point it reaches, the shade how many iterations it needs.",
     **state.bind("bas"),
 )
 if show_3d:

@@ -82,6 +82,7 @@ def test_defaults(at):
     assert [s.value for s in at.subheader] == [
         "Two components: almost every start wins",
         "Three or more components: bad local maxima",
+        "Restarts on your data",
     ]
     _check_basins(at, SymmetricBasinSettings())
     _check_restarts(at, SphericalRestartSettings())

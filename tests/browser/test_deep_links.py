@@ -38,6 +38,7 @@ PAGES = [
     ("why-em-works", "Why EM works", "Why EM works", "?k=4&step=2"),
     ("landscape", "Likelihood landscape", "Likelihood landscape", "?m1=1.5"),
     ("em-vs-gradient", "EM or gradient ascent?", "EM or gradient ascent?", "?clr=1.0"),
+    ("where-em-ends-up", "Where EM ends up", "Where EM ends up", "?xsep=4.0"),
 ]
 
 
