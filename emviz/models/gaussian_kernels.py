@@ -56,6 +56,8 @@ class GaussianData:
         max_n |centred_n|², used to bound the rounding of the expanded quadratic.
     scale : float
         Average per-feature variance of the data, the yardstick for "collapsed".
+    covariance : ndarray of shape (n_features, n_features)
+        The data's covariance (1/N), which every initialisation starts from.
     """
 
     X: np.ndarray
@@ -64,6 +66,7 @@ class GaussianData:
     features: np.ndarray | None
     max_sq_norm: float
     scale: float
+    covariance: np.ndarray
 
     @property
     def n_samples(self) -> int:
@@ -102,6 +105,8 @@ def prepare_gaussian_data(X) -> GaussianData:
     centred.setflags(write=False)
     features = _quadratic_features(centred) if X.shape[1] <= _FAST_MAX_FEATURES else None
     scale = float(centred.var(axis=0).mean())
+    covariance = np.atleast_2d(np.cov(centred.T, bias=True))
+    covariance.setflags(write=False)
     return GaussianData(
         X=X,
         offset=offset,
@@ -109,6 +114,7 @@ def prepare_gaussian_data(X) -> GaussianData:
         features=features,
         max_sq_norm=float(np.einsum("nd,nd->n", centred, centred).max()),
         scale=scale if scale > 0 else 1.0,
+        covariance=covariance,
     )
 
 

@@ -397,8 +397,7 @@ class GaussianMixture:
 
     def _family_covariance(self, data: GaussianData) -> np.ndarray:
         """The data's own covariance, projected onto this model's covariance family, (K, D, D)."""
-        covariance = np.atleast_2d(np.cov(data.centred.T, bias=True))
-        scatter = np.broadcast_to(covariance, (self.n_components, *covariance.shape))
+        scatter = np.broadcast_to(data.covariance, (self.n_components, *data.covariance.shape))
         nk = np.ones(self.n_components)
         return _COVARIANCE_ESTIMATORS[self.covariance_type](scatter, nk, self.reg_covar)
 
@@ -423,16 +422,21 @@ class GaussianMixture:
 
     def _params_from_labels(self, data, labels, centroids) -> GaussianParams:
         """M-step from a hard assignment; a group too small for a covariance borrows the data's."""
-        resp_t = np.zeros((self.n_components, data.n_samples))
-        resp_t[labels, np.arange(data.n_samples)] = 1.0
-        counts = resp_t.sum(axis=1)
+        n_components, n_features = self.n_components, data.centred.shape[1]
+
+        def group_sums(values: np.ndarray) -> np.ndarray:  # Σ over each group, shape (K,)
+            return np.bincount(labels, weights=values, minlength=n_components)
+
+        counts = np.bincount(labels, minlength=n_components).astype(np.float64)
         nk = np.maximum(counts, 1.0)
         fallback = self._family_covariance(data)
         filled = counts > 0
-        # each group's mean and scatter as matrix products over the one-hot assignment
-        means = np.where(filled[:, None], resp_t @ data.centred / nk[:, None], centroids)
+        sums = np.column_stack([group_sums(data.centred[:, d]) for d in range(n_features)])
+        means = np.where(filled[:, None], sums / nk[:, None], centroids)
         diff = data.centred - means[labels]  # (N, D): each point from its own group's mean
-        scatter = np.swapaxes(resp_t[:, :, None] * diff, 1, 2) @ diff / nk[:, None, None]
+        scatter = np.empty((n_components, n_features, n_features))
+        for i, j in combinations_with_replacement(range(n_features), 2):
+            scatter[:, i, j] = scatter[:, j, i] = group_sums(diff[:, i] * diff[:, j]) / nk
         scatter[~filled] = fallback[~filled]
         covariances = _COVARIANCE_ESTIMATORS[self.covariance_type](scatter, nk, self.reg_covar)
         smallest = np.linalg.eigvalsh(covariances)[:, 0]
