@@ -195,6 +195,23 @@ def test_hidden_then_shown_widgets_keep_their_values():
     assert at.slider(key="n").value == 300
 
 
+def test_the_step_pages_mixture_is_the_one_restarted_and_the_restarts_hold():
+    ends = "pages/where-em-ends-up.py"
+    at = _go(_session(), STEP)
+    at.slider(key="k").set_value(4).run()
+    at.selectbox(key="cov").set_value("diag").run()
+    _go(at, ends)
+    text = " ".join(m.value for m in at.markdown)
+    assert "(K = 4, diag covariances)" in text
+    at.slider(key="rr").set_value(50).run()
+    _go(at, LAND)
+    _go(at, ends)
+    assert at.slider(key="rr").value == 50
+    assert "**50 restarts**" in " ".join(m.value for m in at.markdown)
+    _go(at, STEP)
+    assert (at.slider(key="k").value, at.selectbox(key="cov").value) == (4, "diag")
+
+
 # ---- links ----
 
 
@@ -239,6 +256,8 @@ def _ends_view(at):
     at.slider(key="xsep").set_value(2.0).run()
     at.radio(key="jdim").set_value(2).run()
     at.slider(key="jk").set_value(5).run()
+    at.slider(key="rr").set_value(60).run()
+    at.toggle(key="rcmp").set_value(True).run()
 
 
 VIEWS = {
