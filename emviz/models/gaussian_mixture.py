@@ -390,8 +390,13 @@ class GaussianMixture:
             warnings.filterwarnings(
                 "ignore", "invalid value encountered in divide", RuntimeWarning, r"scipy\.cluster"
             )
-            centroids, labels = kmeans2(
-                data.centred, self.n_components, iter=n_lloyd, minit="++", rng=rng
+            centroids, labels = kmeans2(  # the data is finite: prepare checked it
+                data.centred,
+                self.n_components,
+                iter=n_lloyd,
+                minit="++",
+                rng=rng,
+                check_finite=False,
             )
         return self._params_from_labels(data, labels, centroids)
 
