@@ -243,3 +243,22 @@ def test_init_on_values_whose_squared_distances_overflow_is_an_invalid_start():
         warnings.simplefilter("error")
         with pytest.raises(InvalidStart, match="squared distances between points overflow"):
             GaussianMixture(2).init_params(X, "kmeans++", seed=0)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
+def test_batched_kmeanspp_starts_are_exactly_the_per_seed_starts(covariance_type, monkeypatch):
+    import emviz.models.gaussian_mixture as gm
+    from emviz.data import load_preset
+
+    monkeypatch.setattr(gm, "_INIT_BATCH_ELEMENTS", 7_000)  # several chunks of seeds
+    for X, K in (
+        (load_preset("Heavy overlap", n_samples=900, seed=4), 4),
+        (load_preset("1-D two-component mixture", n_samples=500, seed=2), 3),
+        (np.repeat([[0.0, 0.0], [1.0, 1.0]], 20, axis=0), 3),  # 2 distinct points, K = 3
+    ):
+        model = GaussianMixture(K, covariance_type)
+        seeds = range(5, 35)
+        batch = model.init_params_batch(X, "kmeans++", seeds)
+        for seed, params in zip(seeds, batch):
+            one = model.init_params(X, "kmeans++", seed=seed)
+            assert params.to_dict() == one.to_dict()  # the same numbers, bit for bit

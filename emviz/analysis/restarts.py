@@ -214,7 +214,7 @@ def run_restarts(
     started = time.perf_counter()
     data = model.prepare(X)
     seeds = np.arange(seed, seed + n_restarts, dtype=np.int64)
-    starts = [model.init_params(data, method, seed=int(s)) for s in seeds]
+    starts = model.init_params_batch(data, method, seeds)  # = init_params per seed
     fit = batched_em(model, data, starts, max_iter=int(max_iter), tol=tol)
     groups = group_solutions(fit, data.scale, atol)
     return Restarts(

@@ -181,6 +181,60 @@ class GaussianPosterior:
         return None if self.log_norm is None else self.log_resp + self.log_norm[:, None]
 
 
+_INIT_BATCH_ELEMENTS = 2_000_000  # (restarts × points) per array of the batched seeding
+
+
+def _kmeanspp_labels(centred: np.ndarray, n_components: int, seeds):
+    """scipy's k-means++ seeding (``kmeans2(..., iter=1, minit="++")``) for many seeds at once.
+
+    Each seed's generator makes the draws scipy's ``_kpp`` makes, in the same order (one
+    integer, then one uniform per further centre); the distances, their running minimum, the
+    normalised cumulative sums and the search are scipy's arithmetic on rows of an (R, N)
+    array. Then one assignment to the nearest centre, as ``vq`` does (first minimum wins).
+
+    Returns
+    -------
+    centres : ndarray of shape (R, K, D)  the seeds, on the centred data
+    labels : ndarray of shape (R, N)  each point's nearest seed
+    drawn : ndarray of shape (R,)  False where the distances summed to 0 (fewer distinct points
+        than K), where scipy's own path must decide
+    """
+    generators = [np.random.default_rng(seed) for seed in seeds]
+    first = np.array([g.integers(len(centred)) for g in generators])
+    uniforms = np.array([[g.uniform() for _ in range(n_components - 1)] for g in generators])
+    chosen = np.empty((len(seeds), n_components), dtype=np.int64)
+    chosen[:, 0] = first
+    nearest = np.full((len(seeds), len(centred)), np.inf)
+    drawn = np.ones(len(seeds), dtype=bool)
+    for i in range(1, n_components):
+        np.minimum(nearest, _squared_distances(centred, centred[chosen[:, i - 1]]), out=nearest)
+        total = nearest.sum(axis=1)
+        drawn &= total > 0
+        with np.errstate(invalid="ignore", divide="ignore"):  # rows with total 0: not drawn
+            cumulative = np.cumsum(nearest / total[:, None], axis=1)
+        # np.searchsorted(cumulative, u): how many cumulative values lie below u
+        chosen[:, i] = (cumulative < uniforms[:, i - 1][:, None]).sum(axis=1)
+    chosen = np.minimum(chosen, len(centred) - 1)
+    centres = centred[chosen]  # (R, K, D)
+    closest = _squared_distances(centred, centres[:, 0])
+    labels = np.zeros(closest.shape, dtype=np.int64)
+    for k in range(1, n_components):
+        distance = _squared_distances(centred, centres[:, k])
+        nearer = distance < closest  # strictly: on a tie the first centre keeps the point
+        labels[nearer] = k
+        np.minimum(closest, distance, out=closest)
+    return centres, labels, drawn
+
+
+def _squared_distances(centred: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Σ_d (x_nd − p_rd)², shape (R, N), summed over d in order as scipy's distances are."""
+    total = np.zeros((len(points), len(centred)))
+    for d in range(centred.shape[1]):
+        difference = centred[None, :, d] - points[:, d, None]
+        total += difference * difference
+    return total
+
+
 @dataclass(frozen=True)
 class GaussianMixture:
     """A mixture of K Gaussians fitted by EM.
@@ -450,6 +504,70 @@ class GaussianMixture:
             degenerate |= counts < 2
         covariances[degenerate] = fallback[degenerate]
         return GaussianParams(nk / nk.sum(), means + data.offset, covariances)
+
+    def init_params_batch(self, X, method: str, seeds) -> list[GaussianParams]:
+        """``[init_params(X, method, seed=s) for s in seeds]``, with the k-means++ seeding and
+        its one assignment step run for many seeds at once (`_kmeanspp_labels`): the same
+        random draws from each seed's generator, the same arithmetic, the same starts.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features) or GaussianData
+        method : one of INIT_METHODS (only 'kmeans++' is batched; the others loop)
+        seeds : sequence of int
+        """
+        data = self.prepare(X)
+        seeds = [int(s) for s in seeds]
+        if method != "kmeans++" or data.n_samples < self.n_components:
+            return [self.init_params(data, method, seed=s) for s in seeds]
+        _check_distances_are_finite(data)
+        starts = []
+        chunk = max(1, _INIT_BATCH_ELEMENTS // data.n_samples)  # restarts per (R, N) array
+        for first in range(0, len(seeds), chunk):
+            some = seeds[first : first + chunk]
+            centres, labels, drawn = _kmeanspp_labels(data.centred, self.n_components, some)
+            batch = self._params_from_label_rows(data, labels, centres)
+            # a row whose draws ran out of distinct points takes scipy's own path
+            starts += [
+                params if ok else self.init_params(data, method, seed=seed)
+                for params, ok, seed in zip(batch, drawn, some)
+            ]
+        return starts
+
+    def _params_from_label_rows(self, data, labels, centres) -> list[GaussianParams]:
+        """`_params_from_labels` for many assignments at once: labels (R, N), centres (R, K, D)."""
+        n_rows, n_samples = labels.shape
+        n_components, n_features = self.n_components, data.centred.shape[1]
+        # one bincount over all rows: row r's group k is bin r·K + k
+        bins = (labels + n_components * np.arange(n_rows)[:, None]).ravel()
+        size = n_rows * n_components
+
+        def group_sums(values: np.ndarray) -> np.ndarray:  # (R, N) → Σ over each group (R, K)
+            sums = np.bincount(bins, weights=values.ravel(), minlength=size)
+            return sums.reshape(n_rows, n_components)
+
+        counts = np.bincount(bins, minlength=size).reshape(n_rows, n_components).astype(float)
+        nk = np.maximum(counts, 1.0)
+        filled = counts > 0
+        centred = np.broadcast_to(data.centred, (n_rows, n_samples, n_features))
+        sums = np.stack([group_sums(centred[..., d]) for d in range(n_features)], axis=-1)
+        means = np.where(filled[..., None], sums / nk[..., None], centres)
+        diff = centred - np.take_along_axis(means, labels[..., None], axis=1)
+        scatter = np.empty((n_rows, n_components, n_features, n_features))
+        for i, j in combinations_with_replacement(range(n_features), 2):
+            scatter[..., i, j] = scatter[..., j, i] = group_sums(diff[..., i] * diff[..., j]) / nk
+        fallback = np.broadcast_to(self._family_covariance(data), scatter.shape)
+        scatter[~filled] = fallback[~filled]
+        covariances = _COVARIANCE_ESTIMATORS[self.covariance_type](scatter, nk, self.reg_covar)
+        smallest = np.linalg.eigvalsh(covariances)[..., 0]
+        degenerate = ~(smallest > 1e-6 * data.scale)
+        if self.covariance_type != "tied":
+            degenerate |= counts < 2
+        covariances[degenerate] = fallback[degenerate]
+        weights = nk / nk.sum(axis=1, keepdims=True)
+        return [
+            GaussianParams(w, m + data.offset, c) for w, m, c in zip(weights, means, covariances)
+        ]
 
     # ---- capabilities (emviz.models.protocol) ----
 
