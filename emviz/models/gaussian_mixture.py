@@ -481,29 +481,8 @@ class GaussianMixture:
 
     def _params_from_labels(self, data, labels, centroids) -> GaussianParams:
         """M-step from a hard assignment; a group too small for a covariance borrows the data's."""
-        n_components, n_features = self.n_components, data.centred.shape[1]
-
-        def group_sums(values: np.ndarray) -> np.ndarray:  # Σ over each group, shape (K,)
-            return np.bincount(labels, weights=values, minlength=n_components)
-
-        counts = np.bincount(labels, minlength=n_components).astype(np.float64)
-        nk = np.maximum(counts, 1.0)
-        fallback = self._family_covariance(data)
-        filled = counts > 0
-        sums = np.column_stack([group_sums(data.centred[:, d]) for d in range(n_features)])
-        means = np.where(filled[:, None], sums / nk[:, None], centroids)
-        diff = data.centred - means[labels]  # (N, D): each point from its own group's mean
-        scatter = np.empty((n_components, n_features, n_features))
-        for i, j in combinations_with_replacement(range(n_features), 2):
-            scatter[:, i, j] = scatter[:, j, i] = group_sums(diff[:, i] * diff[:, j]) / nk
-        scatter[~filled] = fallback[~filled]
-        covariances = _COVARIANCE_ESTIMATORS[self.covariance_type](scatter, nk, self.reg_covar)
-        smallest = np.linalg.eigvalsh(covariances)[:, 0]
-        degenerate = ~(smallest > 1e-6 * data.scale)
-        if self.covariance_type != "tied":  # a pooled covariance does not need every group
-            degenerate |= counts < 2
-        covariances[degenerate] = fallback[degenerate]
-        return GaussianParams(nk / nk.sum(), means + data.offset, covariances)
+        rows = self._params_from_label_rows(data, labels[None, :], np.asarray(centroids)[None])
+        return rows[0]
 
     def init_params_batch(self, X, method: str, seeds) -> list[GaussianParams]:
         """``[init_params(X, method, seed=s) for s in seeds]``, with the k-means++ seeding and
@@ -535,7 +514,9 @@ class GaussianMixture:
         return starts
 
     def _params_from_label_rows(self, data, labels, centres) -> list[GaussianParams]:
-        """`_params_from_labels` for many assignments at once: labels (R, N), centres (R, K, D)."""
+        """M-steps from R hard assignments at once, labels (R, N): each group's weight, mean and
+        scatter; an empty group keeps its centre (R, K, D) and, like a group too small for a
+        covariance, borrows the data's covariance."""
         n_rows, n_samples = labels.shape
         n_components, n_features = self.n_components, data.centred.shape[1]
         # one bincount over all rows: row r's group k is bin r·K + k
