@@ -37,7 +37,6 @@ from emviz.analysis.rates import em_map_jacobian, em_rate, observed_rate
 from emviz.analysis.restarts import (
     compare_initialisations,
     identical_start_run,
-    label_switch_example,
     premature_ranking,
     run_restarts,
 )
@@ -160,14 +159,13 @@ def initialisation_comparison(X: np.ndarray, settings: ModelSettings, n_restarts
 PITFALL_RESTARTS = 20
 
 
-def pitfalls(X: np.ndarray, settings: ModelSettings, found):
-    """The three pitfalls on the step page's data: (identical start, premature ranking,
-    label switch between two of the restarts ``found`` (None when none switched))."""
+def pitfalls(X: np.ndarray, settings: ModelSettings):
+    """Two pitfalls on the step page's data: (all means started at one point, runs ranked
+    before they converged)."""
     X, model = X[:, :SHOWN_FEATURES], _mixture(settings)
     return (
         identical_start_run(X, model, max_iter=settings.max_iter, tol=settings.tol),
         premature_ranking(X, model, n_restarts=PITFALL_RESTARTS, seed=settings.init_seed),
-        label_switch_example(found),
     )
 
 

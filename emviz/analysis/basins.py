@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emviz.analysis.paths import PATH_TOL
 from emviz.convergence import ConvergenceMonitor
 from emviz.models import SphericalMeansMixture, SymmetricMixture
 from emviz.models.spherical_means import random_data_means
@@ -444,7 +445,7 @@ class BasinMap:
         return {int(v): float(c) / self.labels.size for v, c in zip(values, counts)}
 
 
-BASIN_TOL = 1e-10  # per point, as the landscape's paths (`emviz.analysis.paths.PATH_TOL`)
+BASIN_TOL = PATH_TOL  # per point: the basin map's runs stop as the landscape's paths do
 BASIN_MAX_ITER = 500
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 
 from emviz import History, runs
 from emviz.analysis.bound import bound_slice
+from emviz.analysis.restarts import label_switch_example
 from emviz.data import DataError, read_columns
 from emviz.models import InvalidStart
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
@@ -93,26 +94,6 @@ def animation_json(source: DataSource, settings: ModelSettings) -> str:
     """The Play figure as Plotly JSON, frames included, built once per run."""
     history, _ = fit(source, settings)
     return pio.to_json(make_em_animation(history), validate=False)
-
-
-# ---- where EM ends up ----
-
-
-@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running the restarts…")
-def restarts(source: DataSource, settings: ModelSettings, n_restarts: int):
-    return runs.restarts(load_data(source, state.upload_bytes(source)), settings, n_restarts)
-
-
-@st.cache_resource(max_entries=4, ttl=TTL, show_spinner="Comparing the initialisations…")
-def initialisation_comparison(source: DataSource, settings: ModelSettings, n_restarts: int):
-    X = load_data(source, state.upload_bytes(source))
-    return runs.initialisation_comparison(X, settings, n_restarts)
-
-
-@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Preparing the pitfalls…")
-def pitfalls(source: DataSource, settings: ModelSettings, n_restarts: int):
-    X = load_data(source, state.upload_bytes(source))
-    return runs.pitfalls(X, settings, restarts(source, settings, n_restarts))
 
 
 # ---- why EM works ----
@@ -226,3 +207,25 @@ def bad_share_by_components(settings: SphericalRestartSettings) -> dict[int, flo
         ).outcomes.share_bad
         for k in range(SPHERICAL_K_RANGE[0], SPHERICAL_K_RANGE[1] + 1)
     }
+
+
+@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running the restarts…")
+def restarts(source: DataSource, settings: ModelSettings, n_restarts: int):
+    return runs.restarts(load_data(source, state.upload_bytes(source)), settings, n_restarts)
+
+
+@st.cache_resource(max_entries=4, ttl=TTL, show_spinner="Comparing the initialisations…")
+def initialisation_comparison(source: DataSource, settings: ModelSettings, n_restarts: int):
+    X = load_data(source, state.upload_bytes(source))
+    return runs.initialisation_comparison(X, settings, n_restarts)
+
+
+@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Preparing the pitfalls…")
+def pitfalls(source: DataSource, settings: ModelSettings):
+    """The identical start and the premature ranking: they do not depend on the restarts."""
+    return runs.pitfalls(load_data(source, state.upload_bytes(source)), settings)
+
+
+@st.cache_resource(max_entries=8, **_RESOURCE)
+def label_switch(source: DataSource, settings: ModelSettings, n_restarts: int):
+    return label_switch_example(restarts(source, settings, n_restarts))

@@ -32,16 +32,16 @@ def restart_explorer_section() -> None:
         "Number of restarts R", *RESTARTS_RANGE, step=10, **state.bind("rr", bounds=RESTARTS_RANGE)
     )
     found = cache.restarts(source, settings, n_restarts)
+    rows = group_table(found)
     n_samples = len(history.X)
     method = _METHOD_LABELS[settings.init]
     st.markdown(
         f"**{counted(n_restarts, 'restart')}** of the sidebar's mixture (K = "
         f"{settings.n_components}, {settings.covariance_type} covariances) from **{method}** "
         f"starts with seeds {settings.init_seed}–{settings.init_seed + n_restarts - 1}, all run "
-        f"as one batch in {found.elapsed:.2f} s. {_solutions_sentence(found)}"
+        f"as one batch in {found.elapsed:.2f} s. {_solutions_sentence(rows)}"
     )
     live_chart(plot_restart_histogram(found, n_samples), key="restart_hist")
-    rows = group_table(found)
     _group_frame(found, rows, n_samples)
     shown = [row["representative"] for row in rows if row["group"] != FAILED]
     live_chart(
@@ -65,8 +65,7 @@ def restart_explorer_section() -> None:
     _pitfalls(source, settings, n_restarts, found)
 
 
-def _solutions_sentence(found) -> str:
-    rows = group_table(found)
+def _solutions_sentence(rows) -> str:
     solutions = [r for r in rows if r["group"] != FAILED and r["stop_reason"] == "converged"]
     unfinished = sum(r["runs"] for r in rows if r["stop_reason"] == "max_iter")
     failed = sum(r["runs"] for r in rows if r["group"] == FAILED)
@@ -166,7 +165,8 @@ def _initialisations(source, settings, n_restarts: int) -> None:
 
 def _pitfalls(source, settings, n_restarts: int, found) -> None:
     st.markdown("**Three pitfalls**")
-    identical, ranking, switch = cache.pitfalls(source, settings, n_restarts)
+    identical, ranking = cache.pitfalls(source, settings)
+    switch = cache.label_switch(source, settings, n_restarts)
     with st.expander("All means started at the same point stay together"):
         st.markdown(
             f"Every component starts at the data's mean with the same weight and covariance: "
