@@ -5,7 +5,13 @@ import pytest
 
 from emviz import runs
 from emviz.analysis.restarts import FAILED, group_table
-from emviz.plots.restarts import group_label, plot_restart_histogram, plot_solutions
+from emviz.plots.restarts import (
+    MAX_NAMED_SOLUTIONS,
+    group_label,
+    histogram_categories,
+    plot_restart_histogram,
+    plot_solutions,
+)
 from emviz.settings import model_settings_from, preset_source
 from tests.apptest_helpers import decode
 
@@ -39,10 +45,25 @@ def test_histogram_stacks_every_restart_once_by_solution(explored):
     )
     assert len(counted) == found.n_restarts
     np.testing.assert_allclose(np.sort(counted), np.sort(found.log_likelihoods / len(X)))
-    shares = {row["group"]: row["share"] for row in group_table(found)}
-    for trace in fig.data:
-        group = next(g for g in shares if trace.name.startswith(group_label(found, g)))
-        assert trace.name.endswith(f"{np.mean(found.groups == group):.0%}")
+    categories = histogram_categories(found)
+    assert [t.name for t in fig.data] == [f"{n}: {np.mean(m):.0%}" for n, _, m in categories]
+    for trace, (_, _, members) in zip(fig.data, categories):
+        x = decode(trace.x) if isinstance(trace.x, dict) else np.asarray(trace.x)
+        np.testing.assert_allclose(np.sort(x), np.sort(found.log_likelihoods[members] / len(X)))
+    solutions = [row for row in group_table(found) if row["stop_reason"] == "converged"]
+    assert fig.data[0].name.startswith(group_label(found, solutions[0]["group"]))
+
+
+def test_many_unfinished_runs_share_one_stack_and_the_legend_stays_short():
+    source = preset_source({"data": "1-D two-component mixture"})
+    settings = model_settings_from({"data": "1-D two-component mixture", "k": 8})
+    X = runs.load_data(source)
+    found = runs.restarts(X, settings, 60)
+    assert len(set(found.groups[found.stop_reasons == "max_iter"].tolist())) > 6
+    fig = plot_restart_histogram(found, len(X))
+    assert len(fig.data) <= MAX_NAMED_SOLUTIONS + 3
+    unfinished = next(t for t in fig.data if t.name.startswith("stopped at max_iter"))
+    assert unfinished.name.endswith(f"{np.mean(found.stop_reasons == 'max_iter'):.0%}")
 
 
 def test_solution_thumbnails_draw_each_fit(explored):

@@ -35,6 +35,43 @@ def group_colour(restarts, group: int) -> str:
     return GROUP_COLOURS[group % len(GROUP_COLOURS)]
 
 
+MAX_NAMED_SOLUTIONS = len(GROUP_COLOURS) - 1  # more converged solutions share one colour
+
+
+def histogram_categories(restarts) -> list[tuple[str, str, np.ndarray]]:
+    """(name, colour, members) of the histogram's stacks: the first converged solutions one
+    by one, the rest together, every run stopped at max_iter together, the failed runs."""
+    converged = (
+        np.array(
+            [
+                bool(np.any(restarts.stop_reasons[restarts.groups == g] == "converged"))
+                for g in range(int(restarts.groups.max()) + 1)
+            ]
+        )
+        if restarts.groups.max() >= 0
+        else np.zeros(0, dtype=bool)
+    )
+    solutions = np.flatnonzero(converged)
+    categories = [
+        (group_label(restarts, int(g)), group_colour(restarts, int(g)), restarts.groups == g)
+        for g in solutions[:MAX_NAMED_SOLUTIONS]
+    ]
+    merged = [
+        (
+            "other solutions",
+            GROUP_COLOURS[-1],
+            np.isin(restarts.groups, solutions[MAX_NAMED_SOLUTIONS:]),
+        ),
+        (
+            "stopped at max_iter (not converged)",
+            NOT_CONVERGED_COLOUR,
+            np.isin(restarts.groups, np.flatnonzero(~converged)),
+        ),
+        (group_label(restarts, FAILED), FAILED_COLOUR, restarts.groups == FAILED),
+    ]
+    return categories + [c for c in merged if c[2].any()]
+
+
 def plot_restart_histogram(restarts, n_samples: int) -> go.Figure:
     """Final log-likelihood per point of every restart, stacked by solution (group)."""
     per_point = restarts.log_likelihoods / n_samples
@@ -43,13 +80,13 @@ def plot_restart_histogram(restarts, n_samples: int) -> go.Figure:
     size = max((high - low) / 40, 1e-6)
     traces = [
         go.Histogram(
-            x=per_point[(restarts.groups == group) & finite],
-            name=f"{group_label(restarts, group)}: {np.mean(restarts.groups == group):.0%}",
-            marker={"color": group_colour(restarts, group)},
+            x=per_point[members & finite],
+            name=f"{name}: {np.mean(members):.0%}",
+            marker={"color": colour},
             xbins={"start": low - size / 2, "end": high + size, "size": size},
             hovertemplate="ℓ/n %{x}<br>%{y} restarts<extra></extra>",
         )
-        for group in sorted(set(restarts.groups.tolist()), key=lambda g: (g == FAILED, g))
+        for name, colour, members in histogram_categories(restarts)
     ]
     return go.Figure(
         traces,
