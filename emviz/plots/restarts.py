@@ -97,8 +97,15 @@ def plot_restart_histogram(restarts, n_samples: int) -> go.Figure:
             "title": {"text": f"Final log-likelihood of {restarts.n_restarts} restarts"},
             "xaxis": {"title": "log-likelihood per point, ℓ / n"},
             "yaxis": {"title": "restarts"},
-            "legend": {"y": -0.3, "traceorder": "normal"},
-            "margin": {"b": 110},
+            # beside the plot: up to eight entries never run into the axis title
+            "legend": {
+                "orientation": "v",
+                "x": 1.02,
+                "y": 1,
+                "yanchor": "top",
+                "traceorder": "normal",
+            },
+            "margin": {"r": 10},
         },
     )
 
