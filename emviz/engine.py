@@ -8,7 +8,7 @@ import numpy as np
 
 from emviz.convergence import ConvergenceMonitor
 from emviz.history import Drop, History, Step
-from emviz.models.protocol import LatentVariableModel, SingularParameters
+from emviz.models.protocol import LatentVariableModel, SingularParameters, e_step_for
 
 # Keep the responsibilities of E-steps while their total stays below this; beyond it they are
 # recomputed from the recorded parameters on demand.
@@ -47,7 +47,8 @@ def run_em(
     params = model.init_params(data, init, seed) if isinstance(init, str) else init
     model.check_params(params, data.X.shape[1])
     recorder = _Recorder(model, data)
-    evaluated = model.e_step(data, params)
+    # the E-step after step t serves iteration t + 1: its q is that iteration's (see e_step_for)
+    evaluated = e_step_for(model, data, params, 1)
     recorder.record(0, "init", params, model.uniform_posterior(data, params), evaluated)
     stop_reason = "max_iter"
     message = f"Stopped after the maximum of {counted(max_iter, 'iteration')}."
@@ -56,7 +57,7 @@ def run_em(
         recorder.record(iteration, "E", params, q, evaluated)
         try:
             params = model.m_step(data, q)
-            evaluated = model.e_step(data, params)
+            evaluated = e_step_for(model, data, params, iteration + 1)
         except SingularParameters as error:
             stop_reason = "singular"
             message = f"Stopped in the M-step of iteration {iteration}: {error}"

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from emviz.convergence import ConvergenceMonitor
+from emviz.models.protocol import Capability, e_step_for
 
 _FORMAT = "emviz-history"
 _VERSION = 1
@@ -148,7 +149,7 @@ class History:
         X = self.X if X is None else X
         if step.phase == "init":
             return self.model.uniform_posterior(X, step.params)
-        return self.model.e_step(X, step.params)
+        return e_step_for(self.model, X, step.params, step.iteration)
 
     def q_params(self, index: int):
         """The parameters the q after step ``index`` was computed from; None for the uniform q.
@@ -173,6 +174,10 @@ class History:
             index -= 1
         if index in self.stored_resp:
             resp = self.stored_resp[index]
+            resp = resp if rows is None else resp[rows]
+        elif Capability.ITERATION_E_STEP in self.model.capabilities:
+            # a random draw over all the points is not the same draw on some of them
+            resp = self.posterior(index).resp
             resp = resp if rows is None else resp[rows]
         else:
             resp = self.posterior(index, None if rows is None else self.X[rows]).resp

@@ -24,10 +24,13 @@ from emviz.data import (
 from emviz.models import (
     MODEL_TYPES,
     VARIANTS,
+    AnnealedEStep,
     GaussianMixture,
     OvershootingMStep,
     SphericalMeansMixture,
+    StochasticEStep,
     SymmetricMixture,
+    TemperedEStep,
     TwoMeanMixture,
     WeightlessEStep,
     model_from_dict,
@@ -98,6 +101,26 @@ EXAMPLES = {
         WeightlessEStep(OvershootingMStep(GaussianMixture(2), 0.5)),
         _gaussian_data,
         "kmeans++",
+    ),
+    "TemperedEStep (hard) of GaussianMixture": (
+        TemperedEStep(GaussianMixture(3, "tied"), 0.0),
+        _gaussian_data,
+        "kmeans++",
+    ),
+    "TemperedEStep of SphericalMeansMixture": (
+        TemperedEStep(SphericalMeansMixture(3, 1.5), 0.4),
+        _jin_data,
+        "random_from_data",
+    ),
+    "StochasticEStep of GaussianMixture": (
+        StochasticEStep(GaussianMixture(3, "spherical", 1e-3), seed=3),
+        _gaussian_data,
+        "kmeans++",
+    ),
+    "AnnealedEStep of TwoMeanMixture": (
+        AnnealedEStep(TwoMeanMixture(), 3.0, 4),
+        _two_mean_data,
+        "spread",
     ),
 }
 
@@ -242,7 +265,9 @@ def test_a_wrapper_is_its_base_where_it_does_not_change_it(example):
     model, X, history = example
     base = _bases(model)[-1]
     params = history[2].params
-    assert model.capabilities == base.capabilities
+    # what a wrapper adds or withholds is declared: a q of its own, an iteration-aware E-step
+    own = {Capability.SETTABLE_Q, Capability.ITERATION_E_STEP}
+    assert model.capabilities - own == base.capabilities - own
     assert model.objective == base.objective
     assert model.n_components == base.n_components
     assert model.free_directions(params).keys() == base.free_directions(params).keys()

@@ -11,7 +11,14 @@ from emviz.models.protocol import InvalidStart, LatentVariableModel, SingularPar
 from emviz.models.spherical_means import SphericalMeansMixture
 from emviz.models.symmetric import SymmetricMixture, SymmetricParams
 from emviz.models.two_means import TwoMeanMixture
-from emviz.models.variants import VARIANTS, OvershootingMStep, WeightlessEStep
+from emviz.models.variants import (
+    VARIANTS,
+    AnnealedEStep,
+    OvershootingMStep,
+    StochasticEStep,
+    TemperedEStep,
+    WeightlessEStep,
+)
 
 MODEL_TYPES = {
     "GaussianMixture": GaussianMixture,
@@ -46,8 +53,11 @@ __all__ = [
     "InvalidStart",
     "LatentVariableModel",
     "MODEL_TYPES",
+    "AnnealedEStep",
     "OvershootingMStep",
     "SingularParameters",
+    "StochasticEStep",
+    "TemperedEStep",
     "SphericalMeansMixture",
     "SymmetricMixture",
     "SymmetricParams",

@@ -69,7 +69,10 @@ class BatchPosterior:
     @classmethod
     def of(cls, posterior: GaussianPosterior) -> BatchPosterior:
         """A batch of one start holding ``posterior`` (for a model's ``m_step``)."""
-        return cls(posterior.resp_t[None], posterior.log_norm[None], posterior.log_resp_t[None])
+        # a q set by a variant has no log p(x_n): the M-step does not read it
+        log_norm = posterior.log_norm
+        log_norm = np.zeros((1, posterior.resp_t.shape[1])) if log_norm is None else log_norm[None]
+        return cls(posterior.resp_t[None], log_norm, posterior.log_resp_t[None])
 
 
 def softplus(t: np.ndarray) -> np.ndarray:
@@ -199,6 +202,9 @@ class BatchedMixture:
 
     def expected_log_joint(self, q, evaluated) -> float:
         return self._mixture.expected_log_joint(q, evaluated)
+
+    def q_of(self, resp_t, log_resp_t) -> GaussianPosterior:
+        return self._mixture.q_of(resp_t, log_resp_t)
 
     def entropy(self, q) -> float:
         return self._mixture.entropy(q)

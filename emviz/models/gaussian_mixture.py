@@ -552,8 +552,13 @@ class GaussianMixture:
 
     # ---- capabilities (emviz.models.protocol) ----
 
-    capabilities = frozenset({Capability.MIXTURE, Capability.N_PARAMETERS})
+    capabilities = frozenset({Capability.MIXTURE, Capability.N_PARAMETERS, Capability.SETTABLE_Q})
     objective = "log_likelihood"
+
+    def q_of(self, resp_t: np.ndarray, log_resp_t: np.ndarray) -> GaussianPosterior:
+        """A q given by its arrays, both (n_components, n_samples); ``log_resp_t`` must be
+        finite (a floor such as log(tiny) where q is 0), as `entropy` assumes."""
+        return GaussianPosterior(log_resp_t=log_resp_t, resp_t=resp_t)
 
     def with_equal_weights(self, params: GaussianParams) -> tuple[GaussianMixture, GaussianParams]:
         """This mixture with every weight 1/K: the weights are parameters, so only they change."""

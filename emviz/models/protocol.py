@@ -61,6 +61,17 @@ Optional capabilities
     1 / n_components (used by `emviz.models.variants.WeightlessEStep`).
 ``Capability.N_PARAMETERS``
     ``n_parameters(n_features) -> int``: the number of free parameters (for BIC and AIC).
+``Capability.SETTABLE_Q``
+    ``q_of(resp_t, log_resp_t) -> Posterior``: a q over the hidden labels given as arrays of
+    shape (n_components, n_samples), which the model's ``m_step``, ``entropy`` and
+    ``kl_divergence`` accept like its own E-step's posterior. The variants that replace the
+    E-step's q (tempered, hard, stochastic, annealed) need it; it is not forwarded by a
+    wrapper, so such a variant always wraps a plain model.
+``Capability.ITERATION_E_STEP``
+    ``e_step_at(data, params, iteration) -> Posterior``: an E-step whose q depends on the
+    iteration it serves (a temperature schedule, a seeded random draw per iteration). The
+    engine and `History` call it through `e_step_for`, so a recorded run can be recomputed
+    exactly; ``e_step(data, params)`` is the E-step outside any run.
 """
 
 from __future__ import annotations
@@ -92,6 +103,16 @@ class Capability(StrEnum):
 
     MIXTURE = "mixture"
     N_PARAMETERS = "n_parameters"
+    SETTABLE_Q = "settable_q"
+    ITERATION_E_STEP = "iteration_e_step"
+
+
+def e_step_for(model, data, params, iteration: int | None):
+    """The E-step serving ``iteration`` (1, 2, …) of a run; ``model.e_step`` unless the model
+    declares `Capability.ITERATION_E_STEP`. None: not part of a run."""
+    if Capability.ITERATION_E_STEP in model.capabilities:
+        return model.e_step_at(data, params, iteration)
+    return model.e_step(data, params)
 
 
 class Prepared(Protocol):

@@ -57,7 +57,7 @@ class SphericalMeansMixture(BatchedMixture):
         object.__setattr__(self, "variance", float(self.variance))
 
     inexact_m_step = None  # the M-step is the exact maximiser of Q (protocol)
-    capabilities = frozenset({Capability.MIXTURE, Capability.N_PARAMETERS})
+    capabilities = frozenset({Capability.MIXTURE, Capability.N_PARAMETERS, Capability.SETTABLE_Q})
     objective = "log_likelihood"
 
     def params(self, means) -> GaussianParams:

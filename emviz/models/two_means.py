@@ -173,7 +173,7 @@ class TwoMeanMixture(BatchedMixture):
 
     # ---- capabilities (emviz.models.protocol) ----
 
-    capabilities = frozenset({Capability.MIXTURE, Capability.N_PARAMETERS})
+    capabilities = frozenset({Capability.MIXTURE, Capability.N_PARAMETERS, Capability.SETTABLE_Q})
     objective = "log_likelihood"
 
     def n_parameters(self, n_features: int = 1) -> int:

@@ -1,4 +1,6 @@
-"""Deliberately broken EM variants, for the monotonicity audit to catch.
+"""EM's variants: wrappers of a protocol model that change one phase.
+
+Deliberately broken variants, for the monotonicity audit to catch:
 
 EM's guarantee is a chain, ℓ(θ_old) = L(q, θ_old) ≤ L(q, θ_new) ≤ ℓ(θ_new); each variant
 breaks one link:
@@ -15,6 +17,21 @@ the M-step's rise may not make up for it.
 
 Both wrap any mixture (a model declaring `Capability.MIXTURE`: the Gaussian and the two-mean
 mixtures).
+
+EM's relatives, each a different q in the E-step (the M-step stays the exact maximiser of Q
+for that q); they wrap a plain mixture that can take a q (`Capability.SETTABLE_Q`):
+
+`TemperedEStep` — q_nk ∝ (π_k N(x_n | μ_k, Σ_k))^(1/T). T = 1 is EM; T → 0 gives hard
+(classification) EM, T = 0 exactly: each point wholly to its most probable component. Any
+T ≠ 1 is a restricted q: it cannot equal the posterior, KL(q ‖ p) > 0 after every E-step,
+and EM then climbs the lower bound L(q, θ), not ℓ — the step from EM to variational EM.
+
+`StochasticEStep` — each point's label drawn from its posterior (Celeux & Diebolt's SEM):
+q one-hot at the draw, reproducible from ``seed`` and the iteration.
+
+`AnnealedEStep` — deterministic annealing (Ueda & Nakano 1998): the tempered q with a
+temperature falling from ``start_temperature`` to 1 over ``n_steps`` iterations, then EM:
+early, flat responsibilities let the means settle before they commit.
 """
 
 from __future__ import annotations
@@ -24,8 +41,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import logsumexp
 
-from emviz.models.protocol import Capability
+from emviz.models.protocol import Capability, e_step_for
+
+LOG_TINY = float(np.log(np.finfo(np.float64).tiny))
+"""log q where q is 0: finite, so that 0 · log q = 0 in H(q) and KL (see `GaussianMixture.q_of`)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +95,8 @@ class _Variant:
 
     @property
     def capabilities(self) -> frozenset:
-        return self.base.capabilities
+        # a wrapper's q is its own: it cannot be handed one (SETTABLE_Q is not forwarded)
+        return self.base.capabilities - {Capability.SETTABLE_Q}
 
     @property
     def objective(self) -> str:
@@ -98,7 +120,16 @@ class _Variant:
         self.base.check_params(params, n_features)
 
     def e_step(self, data, params) -> _Posterior:
-        return _Posterior(self.base.e_step(data, params), params)
+        return self.e_step_at(data, params, None)
+
+    def e_step_at(self, data, params, iteration: int | None) -> _Posterior:
+        """The E-step serving ``iteration`` (`emviz.models.protocol.e_step_for`)."""
+        posterior = e_step_for(self.base, data, params, iteration)
+        return _Posterior(posterior, params, self._q(data, params, posterior, iteration))
+
+    def _q(self, data, params, posterior, iteration):
+        """The q this variant uses in place of ``posterior``; None keeps the posterior."""
+        return None
 
     def m_step(self, data, posterior: _Posterior):
         return self.base.m_step(data, posterior.q)
@@ -170,10 +201,125 @@ class OvershootingMStep(_Variant):
 class WeightlessEStep(_Variant):
     """``base`` with an E-step that leaves out the mixing weights: q ∝ N(x | μ_k, Σ_k)."""
 
-    def e_step(self, data, params) -> _Posterior:
+    def _q(self, data, params, posterior, iteration):
         forgetful, equal_params = self.base.with_equal_weights(params)
-        q = forgetful.e_step(data, equal_params)
-        return _Posterior(self.base.e_step(data, params), params, q)
+        return e_step_for(forgetful, data, equal_params, iteration)
 
 
-VARIANTS = {"OvershootingMStep": OvershootingMStep, "WeightlessEStep": WeightlessEStep}
+# ---- EM's relatives: another q in the E-step ----
+
+
+@dataclass(frozen=True)
+class _QVariant(_Variant):
+    """A variant whose E-step hands the base's M-step a q of its own making."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        if Capability.SETTABLE_Q not in self.base.capabilities:
+            raise ValueError(
+                f"{type(self).__name__} sets q, which {self.base!r} cannot take: wrap a plain "
+                "mixture, not another variant."
+            )
+
+
+def tempered_q(model, posterior, temperature: float):
+    """q_nk ∝ p(z_n = k | x_n)^(1/T) = (π_k N_k)^(1/T) / Σ_j (π_j N_j)^(1/T) (p(x_n) cancels).
+
+    T = 1 returns ``posterior`` itself; T = 0 the one-hot q at each point's most probable
+    component (the first on a tie, as k-means assigns).
+    """
+    if temperature == 1:
+        return posterior
+    log_resp_t = np.asarray(posterior.log_resp).T  # (n_components, n_samples)
+    if temperature == 0:
+        return one_hot_q(model, np.argmax(log_resp_t, axis=0), log_resp_t.shape[0])
+    scaled = log_resp_t / temperature
+    log_q = np.maximum(scaled - logsumexp(scaled, axis=0), LOG_TINY)
+    return model.q_of(np.exp(log_q), log_q)
+
+
+def one_hot_q(model, labels: np.ndarray, n_components: int):
+    """The q putting each point n wholly on component ``labels[n]``, labels (n_samples,)."""
+    resp_t = np.zeros((n_components, len(labels)))
+    resp_t[labels, np.arange(len(labels))] = 1.0
+    return model.q_of(resp_t, np.where(resp_t > 0, 0.0, LOG_TINY))
+
+
+@dataclass(frozen=True)
+class TemperedEStep(_QVariant):
+    """``base`` with q ∝ (π_k N_k)^(1/T): ``temperature`` T ≥ 0 (0: hard EM, 1: EM)."""
+
+    temperature: float = 0.5
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not (np.isfinite(self.temperature) and self.temperature >= 0):
+            raise ValueError(f"temperature must be a number >= 0, got {self.temperature}")
+
+    def _q(self, data, params, posterior, iteration):
+        return tempered_q(self.base, posterior, self.temperature)
+
+
+@dataclass(frozen=True)
+class StochasticEStep(_QVariant):
+    """``base`` with each label drawn from its posterior, one draw per iteration.
+
+    The draw of iteration t comes from ``numpy.random.default_rng([seed, t])``: the same seed
+    gives the same run, and a recorded E-step can be drawn again exactly (outside a run, t = 0).
+    """
+
+    seed: int = 0
+
+    @property
+    def capabilities(self) -> frozenset:
+        return super().capabilities | {Capability.ITERATION_E_STEP}
+
+    def _q(self, data, params, posterior, iteration):
+        resp_t = np.asarray(posterior.resp).T
+        uniforms = np.random.default_rng([int(self.seed), iteration or 0]).random(resp_t.shape[1])
+        # inverse CDF: the first k whose cumulative responsibility passes u
+        labels = (np.cumsum(resp_t, axis=0) < uniforms).sum(axis=0)
+        n_components = resp_t.shape[0]
+        return one_hot_q(self.base, np.minimum(labels, n_components - 1), n_components)
+
+
+@dataclass(frozen=True)
+class AnnealedEStep(_QVariant):
+    """``base`` with the tempered q at T_t = T0^(1 − (t − 1)/n) for iterations t ≤ n, then EM.
+
+    The temperature falls geometrically from ``start_temperature`` T0 ≥ 1 at the first
+    iteration to 1 at iteration ``n_steps`` + 1.
+    """
+
+    start_temperature: float = 4.0
+    n_steps: int = 20
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not (np.isfinite(self.start_temperature) and self.start_temperature >= 1):
+            raise ValueError(f"start_temperature must be >= 1, got {self.start_temperature}")
+        if int(self.n_steps) != self.n_steps or self.n_steps < 1:
+            raise ValueError(f"n_steps must be a whole number >= 1, got {self.n_steps}")
+
+    @property
+    def capabilities(self) -> frozenset:
+        return super().capabilities | {Capability.ITERATION_E_STEP}
+
+    def temperature_at(self, iteration: int | None) -> float:
+        """T of ``iteration`` (None, outside a run: 1)."""
+        if iteration is None:
+            return 1.0
+        remaining = max(0.0, 1.0 - (iteration - 1) / self.n_steps)
+        return float(self.start_temperature**remaining)
+
+    def _q(self, data, params, posterior, iteration):
+        return tempered_q(self.base, posterior, self.temperature_at(iteration))
+
+
+VARIANTS = {
+    "OvershootingMStep": OvershootingMStep,
+    "WeightlessEStep": WeightlessEStep,
+    "TemperedEStep": TemperedEStep,
+    "StochasticEStep": StochasticEStep,
+    "AnnealedEStep": AnnealedEStep,
+}
