@@ -8,7 +8,7 @@ import numpy as np
 
 from emviz.convergence import ConvergenceMonitor
 from emviz.history import Drop, History, Step
-from emviz.models.protocol import LatentVariableModel, SingularParameters, e_step_for
+from emviz.models.protocol import LatentVariableModel, SingularParameters, e_step_for, steady_from
 
 # Keep the responsibilities of E-steps while their total stays below this; beyond it they are
 # recomputed from the recorded parameters on demand.
@@ -45,6 +45,8 @@ def run_em(
     data = model.prepare(X)
     monitor = ConvergenceMonitor(tol, data.X.shape[0], model.objective)
     params = model.init_params(data, init, seed) if isinstance(init, str) else init
+    # a changing E-step (a cooling schedule, random draws) is not converged while it changes
+    first_steady = steady_from(model)
     model.check_params(params, data.X.shape[1])
     recorder = _Recorder(model, data)
     # the E-step after step t serves iteration t + 1: its q is that iteration's (see e_step_for)
@@ -67,7 +69,8 @@ def run_em(
             message = f"Stopped in iteration {iteration}: the M-step produced non-finite values."
             break
         recorder.record(iteration, "M", params, q, evaluated)
-        if monitor.converged([monitor.value(s) for s in recorder.steps[-3::2]]):
+        steady = iteration > first_steady  # this iteration and the one before
+        if steady and monitor.converged([monitor.value(s) for s in recorder.steps[-3::2]]):
             stop_reason = "converged"
             message = (
                 f"Converged after {counted(iteration, 'iteration')}: the "

@@ -52,13 +52,17 @@ from emviz.data import (
 )
 from emviz.data.checks import fit_obstacle, standardise
 from emviz.models import (
+    AnnealedEStep,
     InvalidStart,
     OvershootingMStep,
     SphericalMeansMixture,
+    StochasticEStep,
+    TemperedEStep,
     WeightlessEStep,
 )
 from emviz.models.two_means import TwoMeanMixture
 from emviz.settings import (
+    ANNEAL_STEPS,
     FAR_FACTOR,
     N_PER_CLUSTER,
     SYMMETRIC_ANGLE,
@@ -70,8 +74,10 @@ from emviz.settings import (
     ModelSettings,
     SphericalRestartSettings,
     SymmetricBasinSettings,
+    Variant,
 )
 
+HARD_SIGMA = 0.25  # σ (× the data's spread) with which k-means' clusters are drawn
 SHOWN_FEATURES = 2  # the step view draws at most two columns of the data
 TWO_MEAN_MAX_ITER, TWO_MEAN_TOL = 200, 1e-8  # the two-mean run of "Why EM works"
 SURFACE_RESOLUTION = 120  # grid points per axis of the ℓ(μ1, μ2) surface
@@ -104,12 +110,43 @@ def fit(
     if obstacle:  # checked first: each obstacle gets its own message and fix
         return None, obstacle
     # The settings were validated where they were read: an error from them here is a bug.
-    model = GaussianMixture(settings.n_components, settings.covariance_type, settings.reg_covar)
     try:
-        init = model.init_params(X, settings.init, seed=settings.init_seed)
+        model, init = variant_model(X, settings)
         return run_em(model, X, init, max_iter=settings.max_iter, tol=settings.tol), ""
     except InvalidStart as error:  # a start the checks above do not foresee
         return None, _start_failure(str(error))
+
+
+def variant_model(X: np.ndarray, settings: ModelSettings):
+    """(model, start): the Gaussian mixture of ``settings`` as its variant changes it, and the
+    start, which is the plain mixture's whatever the variant (so that a variant and plain EM
+    can be compared from the same point)."""
+    base = _mixture(settings)
+    init = base.init_params(X, settings.init, seed=settings.init_seed)
+    variant = settings.variant
+    if variant.kind is Variant.TEMPERED:
+        return TemperedEStep(base, variant.temperature), init
+    if variant.kind is Variant.STOCHASTIC:
+        return StochasticEStep(base, variant.seed), init
+    if variant.kind is Variant.ANNEALED:
+        return AnnealedEStep(base, variant.start_temperature, ANNEAL_STEPS), init
+    if variant.kind is Variant.KMEANS:
+        return _kmeans_shape(X, settings.n_components, variant.sigma, init)
+    return base, init
+
+
+def data_spread(X: np.ndarray) -> float:
+    """√(mean variance of the columns): the unit of the k-means shape's σ."""
+    return float(np.sqrt(np.mean(np.var(X, axis=0)))) or 1.0
+
+
+def _kmeans_shape(X, n_components: int, sigma: float, init):
+    """Equal weights and one fixed σ² I for every component: EM of this mixture is soft
+    k-means; σ = 0 is k-means itself, drawn (and its ℓ computed) with σ = HARD_SIGMA."""
+    spread = data_spread(X)
+    shape = SphericalMeansMixture(n_components, ((sigma or HARD_SIGMA) * spread) ** 2)
+    model = shape if sigma > 0 else TemperedEStep(shape, 0.0)
+    return model, shape.params(init.means)
 
 
 def _start_failure(reason: str) -> str:
@@ -126,6 +163,7 @@ def _start_failure(reason: str) -> str:
 
 
 def _mixture(settings: ModelSettings) -> GaussianMixture:
+    """The Gaussian mixture of ``settings`` (its variant aside)."""
     return GaussianMixture(settings.n_components, settings.covariance_type, settings.reg_covar)
 
 

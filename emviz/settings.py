@@ -14,6 +14,7 @@ Nothing here imports streamlit.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -80,6 +81,32 @@ class Family(Enum):
     @property
     def label(self) -> str:
         return {"gmm": "Gaussian mixture", "two": "Two-mean mixture (1-D)"}[self.value]
+
+
+class Variant(Enum):
+    """Which member of EM's family the step page and "Why EM works" run (`emviz.runs.fit`)."""
+
+    EM = "em"
+    TEMPERED = "tempered"
+    KMEANS = "kmeans"
+    STOCHASTIC = "sem"
+    ANNEALED = "anneal"
+
+    @property
+    def label(self) -> str:
+        return {
+            "em": "EM (the exact posterior)",
+            "tempered": "Tempered or hard E-step",
+            "kmeans": "k-means shape (soft → hard k-means)",
+            "sem": "Stochastic EM (sampled labels)",
+            "anneal": "Annealed EM (cooling schedule)",
+        }[self.value]
+
+
+TEMPERATURES = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)  # of a tempered E-step; 0 is hard EM
+KMEANS_SIGMAS = (0.0, 0.05, 0.1, 0.25, 0.5, 1.0)  # σ of the k-means shape, × the data's spread
+ANNEAL_STARTS = (2.0, 4.0, 8.0, 16.0, 32.0)
+ANNEAL_STEPS = 20  # iterations over which an annealed E-step cools to T = 1
 
 
 class BreakMode(Enum):
@@ -186,6 +213,7 @@ _PRESET = _slug_of(PRESET_SLUGS)
 _INIT = _slug_of({slug: name for slug, (_, name) in INIT_CHOICES.items()})
 _COV = _slug_of({name: name for name in COVARIANCE_TYPES})
 _FAMILY = _slug_of({family.value: family for family in Family})
+_VARIANT = _slug_of({variant.value: variant for variant in Variant})
 _BREAK = _slug_of({mode.value: mode for mode in BreakMode if mode is not BreakMode.NONE})
 _ANY_STEP = _int_in(0, 10**6)
 
@@ -204,6 +232,11 @@ FIELDS: dict[str, Field] = {
         Field("reg", 0.0, _one_of(REG_COVAR_CHOICES), _float_text, "reg_covar"),
         Field("tol", 1e-6, _one_of(TOL_CHOICES), _float_text, "tolerance"),
         Field("iters", 100, _int_in(1, MAX_ITER_MAX), describe="maximum iterations"),
+        Field("var", Variant.EM, _VARIANT[0], _VARIANT[1], "EM variant"),
+        Field("temp", 0.0, _one_of(TEMPERATURES), _float_text, "temperature of the E-step"),
+        Field("ksig", 0.0, _one_of(KMEANS_SIGMAS), _float_text, "σ of the k-means shape"),
+        Field("t0", 8.0, _one_of(ANNEAL_STARTS), _float_text, "starting temperature"),
+        Field("vseed", 0, _int_in(0, SEED_MAX), describe="seed of the sampled labels"),
         Field("step", 0, _ANY_STEP, describe="shown step"),
         Field("pt", 0, _int_in(0, 10**6), describe="inspected point"),
         # Why EM works
@@ -382,6 +415,48 @@ DEFAULT_SOURCE = preset_source({})
 
 
 @dataclass(frozen=True)
+class VariantSettings:
+    """The EM variant and its one setting (the others keep their defaults, so that a setting
+    the variant does not use does not make a new run)."""
+
+    kind: Variant = Variant.EM
+    temperature: float = FIELDS["temp"].default
+    sigma: float = FIELDS["ksig"].default
+    start_temperature: float = FIELDS["t0"].default
+    seed: int = FIELDS["vseed"].default
+
+    def describe(self) -> str:
+        """The variant in a few words, e.g. for a legend."""
+        if self.kind is Variant.TEMPERED:
+            return (
+                "hard EM (T = 0)"
+                if self.temperature == 0
+                else f"tempered EM (T = {self.temperature:g})"
+            )
+        if self.kind is Variant.KMEANS:
+            return "k-means" if self.sigma == 0 else f"soft k-means (σ = {self.sigma:g} × spread)"
+        if self.kind is Variant.STOCHASTIC:
+            return f"stochastic EM (seed {self.seed})"
+        if self.kind is Variant.ANNEALED:
+            return f"annealed EM (T from {self.start_temperature:g})"
+        return "EM"
+
+
+def variant_settings_from(values: Mapping[str, Any]) -> VariantSettings:
+    kind = value_of("var", values)
+    used = {
+        Variant.TEMPERED: ("temperature", "temp", float),
+        Variant.KMEANS: ("sigma", "ksig", float),
+        Variant.STOCHASTIC: ("seed", "vseed", int),
+        Variant.ANNEALED: ("start_temperature", "t0", float),
+    }.get(kind)
+    if used is None:
+        return VariantSettings(kind)
+    attribute, name, convert = used
+    return VariantSettings(kind, **{attribute: convert(value_of(name, values))})
+
+
+@dataclass(frozen=True)
 class ModelSettings:
     n_components: int = 2
     covariance_type: str = "full"
@@ -390,6 +465,11 @@ class ModelSettings:
     reg_covar: float = 0.0
     tol: float = 1e-6
     max_iter: int = 100
+    variant: VariantSettings = VariantSettings()
+
+    def plain(self) -> ModelSettings:
+        """These settings with plain EM: what the restarts and comparisons run."""
+        return dataclasses.replace(self, variant=VariantSettings())
 
 
 def model_settings_from(values: Mapping[str, Any]) -> ModelSettings:
@@ -401,6 +481,7 @@ def model_settings_from(values: Mapping[str, Any]) -> ModelSettings:
         reg_covar=float(value_of("reg", values)),
         tol=float(value_of("tol", values)),
         max_iter=int(value_of("iters", values)),
+        variant=variant_settings_from(values),
     )
 
 

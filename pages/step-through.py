@@ -18,6 +18,7 @@ from emviz.ui.panels import (
 )
 from emviz.ui.pickers import pick_and_fit
 from emviz.ui.step_controls import stepper_controls
+from emviz.ui.variant_panels import variant_comparison
 
 enter_through_app()
 
@@ -61,6 +62,7 @@ else:
         )
         st.info(describe_step(history, cursor))
     parameter_table(history, cursor)  # full width: one row per component, whole on any screen
+    variant_comparison(source, settings)
     phase_pointer(history[cursor].phase)
     st.subheader("Why does a point get its colour?")
     point_inspector(history, cursor)

@@ -31,6 +31,7 @@ from emviz.ui.live_chart import live_chart
 from emviz.ui.navigation import enter_through_app
 from emviz.ui.pickers import pick_and_fit, start_inputs
 from emviz.ui.step_controls import stepper_controls
+from emviz.ui.variant_panels import restricted_q_note
 
 enter_through_app()
 
@@ -69,6 +70,7 @@ else:
     )
 
     st.header("1 · ln p(X | θ) = ELBO + KL, step by step")
+    restricted_q_note(run.settings)
     decomposition_numbers(history, cursor)
     live_chart(plot_decomposition(history, cursor), key="decomposition_chart")
 

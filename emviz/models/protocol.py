@@ -71,7 +71,9 @@ Optional capabilities
     ``e_step_at(data, params, iteration) -> Posterior``: an E-step whose q depends on the
     iteration it serves (a temperature schedule, a seeded random draw per iteration). The
     engine and `History` call it through `e_step_for`, so a recorded run can be recomputed
-    exactly; ``e_step(data, params)`` is the E-step outside any run.
+    exactly; ``e_step(data, params)`` is the E-step outside any run. ``steady_from`` is the
+    first iteration from which the E-step is the same map every iteration (None: never, as
+    for a random draw): the engine does not stop for convergence before it.
 """
 
 from __future__ import annotations
@@ -105,6 +107,15 @@ class Capability(StrEnum):
     N_PARAMETERS = "n_parameters"
     SETTABLE_Q = "settable_q"
     ITERATION_E_STEP = "iteration_e_step"
+
+
+def steady_from(model) -> float:
+    """The first iteration whose E-step is the model's steady one (`Capability.ITERATION_E_STEP`):
+    1 for every other model, infinity for one that never settles."""
+    if Capability.ITERATION_E_STEP not in model.capabilities:
+        return 1
+    first = model.steady_from
+    return float("inf") if first is None else first
 
 
 def e_step_for(model, data, params, iteration: int | None):

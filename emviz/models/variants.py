@@ -269,6 +269,7 @@ class StochasticEStep(_QVariant):
     """
 
     seed: int = 0
+    steady_from = None  # a new draw every iteration: the run goes on to max_iter
 
     @property
     def capabilities(self) -> frozenset:
@@ -304,6 +305,11 @@ class AnnealedEStep(_QVariant):
     @property
     def capabilities(self) -> frozenset:
         return super().capabilities | {Capability.ITERATION_E_STEP}
+
+    @property
+    def steady_from(self) -> int:
+        """From iteration n_steps + 1 on, T = 1: plain EM, which may stop when it converges."""
+        return self.n_steps + 1
 
     def temperature_at(self, iteration: int | None) -> float:
         """T of ``iteration`` (None, outside a run: 1)."""

@@ -16,9 +16,11 @@ import streamlit as st
 from emviz import History, runs
 from emviz.analysis.bound import bound_slice
 from emviz.analysis.restarts import label_switch_example
+from emviz.analysis.variants import comparison_sentence, summarise
 from emviz.data import DataError, read_columns
 from emviz.models import InvalidStart
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
+from emviz.plots.variants import plot_final_fit, plot_objective_traces
 from emviz.settings import (
     SPHERICAL_K_RANGE,
     BoundRun,
@@ -94,6 +96,26 @@ def animation_json(source: DataSource, settings: ModelSettings) -> str:
     """The Play figure as Plotly JSON, frames included, built once per run."""
     history, _ = fit(source, settings)
     return pio.to_json(make_em_animation(history), validate=False)
+
+
+@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running plain EM beside the variant…")
+def variant_comparison_json(source: DataSource, settings: ModelSettings):
+    """(variant's fit, plain EM's fit, both ℓ traces) as Plotly JSON, and the sentence
+    comparing them; None when either run could not start."""
+    variant, _ = fit(source, settings)
+    plain, _ = fit(source, settings.plain())
+    if variant is None or plain is None:
+        return None
+    name = settings.variant.describe()
+    figures = (
+        plot_final_fit(variant, name.capitalize()).to_json(),
+        plot_final_fit(plain, "Plain EM").to_json(),
+        plot_objective_traces({name: variant, "plain EM": plain}).to_json(),
+    )
+    sentence = comparison_sentence(
+        summarise(name, variant), summarise("plain EM", plain), len(plain.X)
+    )
+    return figures, sentence
 
 
 # ---- why EM works ----

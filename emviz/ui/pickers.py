@@ -13,9 +13,12 @@ import streamlit as st
 from emviz import History
 from emviz.data import PRESETS, DataError, preset_names
 from emviz.settings import (
+    ANNEAL_STARTS,
+    ANNEAL_STEPS,
     COVARIANCE_TYPES,
     DEFAULT_SOURCE,
     INIT_CHOICES,
+    KMEANS_SIGMAS,
     LANDSCAPE_MEAN_RANGE,
     LANDSCAPE_N_RANGE,
     LANDSCAPE_VARIANCE_RANGE,
@@ -26,11 +29,13 @@ from emviz.settings import (
     REG_COVAR_CHOICES,
     SEED_MAX,
     START_LIMIT,
+    TEMPERATURES,
     TOL_CHOICES,
     UPLOAD,
     DataSource,
     LandscapeSettings,
     ModelSettings,
+    Variant,
     landscape_settings_from,
     model_settings_from,
     preset_source,
@@ -191,7 +196,50 @@ def model_picker() -> ModelSettings:
     sidebar.number_input(
         "Maximum iterations", 1, MAX_ITER_MAX, **state.bind("iters", bounds=(1, MAX_ITER_MAX))
     )
+    variant_picker(sidebar)
     return model_settings_from(state.snapshot())
+
+
+def variant_picker(sidebar) -> None:
+    """The EM variant, and the one control of the chosen variant."""
+    variants = list(Variant)
+    variant = sidebar.selectbox(
+        "EM variant",
+        variants,
+        format_func=lambda v: v.label,
+        help="Each changes the E-step's q; the M-step stays the exact maximiser for that q.",
+        **state.bind("var", options=variants),
+    )
+    if variant is Variant.TEMPERED:
+        sidebar.select_slider(
+            "Temperature T of q ∝ (π_k N_k)^(1/T)",
+            TEMPERATURES,
+            format_func=lambda t: "0 (hard EM)" if t == 0 else f"{t:g}",
+            help="T = 1 is EM; below 1 q sharpens, T = 0 is hard (classification) EM; any "
+            "T ≠ 1 keeps q away from the posterior.",
+            **state.bind("temp", options=TEMPERATURES),
+        )
+    elif variant is Variant.KMEANS:
+        sidebar.select_slider(
+            "Softness σ (× the data's spread)",
+            KMEANS_SIGMAS,
+            format_func=lambda s: "0 (k-means)" if s == 0 else f"{s:g}",
+            help="Equal weights and one fixed σ² I for every component: EM of that mixture "
+            "is soft k-means, and σ → 0 is Lloyd's k-means.",
+            **state.bind("ksig", options=KMEANS_SIGMAS),
+        )
+    elif variant is Variant.STOCHASTIC:
+        sidebar.number_input(
+            "Seed of the sampled labels", 0, SEED_MAX, **state.bind("vseed", bounds=(0, SEED_MAX))
+        )
+    elif variant is Variant.ANNEALED:
+        sidebar.select_slider(
+            "Starting temperature",
+            ANNEAL_STARTS,
+            format_func=lambda t: f"{t:g}",
+            help=f"T falls geometrically to 1 over {ANNEAL_STEPS} iterations; then plain EM.",
+            **state.bind("t0", options=ANNEAL_STARTS),
+        )
 
 
 def landscape_data_picker() -> LandscapeSettings:

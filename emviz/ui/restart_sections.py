@@ -25,6 +25,7 @@ def restart_explorer_section() -> None:
     any restart in the step page, the initialisations compared, and the pitfalls."""
     st.subheader("Restarts on your data")
     source, settings, history, error = pick_and_fit()
+    settings = settings.plain()  # restarts of the mixture by plain EM, whatever the variant
     if history is None:
         st.error(f"Cannot start EM with these settings: {error}")
         return

@@ -1,0 +1,70 @@
+"""The step page's comparison of the chosen EM variant with plain EM from the same start."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from emviz.settings import DataSource, ModelSettings, Variant
+from emviz.ui.cache import variant_comparison_json
+from emviz.ui.live_chart import live_chart
+
+_WHAT_TO_SEE = {
+    Variant.TEMPERED: (
+        "A tempered q is not the posterior: after every E-step KL(q ‖ p) > 0, so EM climbs the "
+        "lower bound, not ℓ (Why EM works shows the gap). At T = 0 every point belongs wholly "
+        "to one component: hard, or classification, EM."
+    ),
+    Variant.KMEANS: (
+        "With equal weights and one fixed σ² I for every component, the E-step can only compare "
+        "distances to the means: at σ = 0 this is Lloyd's k-means, whose boundaries are straight "
+        "lines halfway between the means. On tilted, elongated clusters (the data set 'Elongated "
+        "clusters') k-means cuts across them; full-covariance EM follows their shape."
+    ),
+    Variant.STOCHASTIC: (
+        "Each E-step draws every point's label from its posterior, so ℓ is noisy and the run "
+        "never settles: it goes on to the maximum number of iterations. The noise can shake a "
+        "run out of a poor solution; averaging the last iterations gives a stable estimate."
+    ),
+    Variant.ANNEALED: (
+        "Early E-steps use a flattened q (T > 1): components share points widely and their "
+        "means drift together before they commit; T falls to 1 and the run ends as plain EM. "
+        "Whether that finds a better maximum depends on the data and the schedule: compare "
+        "the two ends below (cooled from too hot, the means can merge into one point, a saddle "
+        "that EM leaves only slowly)."
+    ),
+}
+
+
+def variant_comparison(source: DataSource, settings: ModelSettings) -> None:
+    """Both final fits side by side with their assignment boundaries, and both ℓ traces."""
+    if settings.variant.kind is Variant.EM:
+        return
+    st.subheader(f"{settings.variant.describe().capitalize()} beside plain EM, same start")
+    st.markdown(_WHAT_TO_SEE[settings.variant.kind])
+    compared = variant_comparison_json(source, settings)
+    if compared is None:
+        st.info("Plain EM cannot start with these settings, so there is nothing to compare.")
+        return
+    (variant_json, plain_json, traces_json), sentence = compared
+    left, right = st.columns(2)
+    with left:
+        live_chart(variant_json, key="variant_fit_chart")
+    with right:
+        live_chart(plain_json, key="plain_fit_chart")
+    st.caption("Dotted lines: where the most probable component changes.")
+    live_chart(traces_json, key="variant_trace_chart")
+    st.info(sentence)
+
+
+def restricted_q_note(run_settings: ModelSettings | None) -> None:
+    """On "Why EM works": what a variant's q does to the decomposition (nothing for EM)."""
+    if run_settings is None or run_settings.variant.kind is Variant.EM:
+        return
+    name = run_settings.variant.describe()
+    st.info(
+        f"This run is **{name}** (the sidebar's EM variant): its E-step does not set q to the "
+        "posterior, so KL(q ‖ p) stays above 0 after every E-step and the gap never closes. "
+        "EM then maximises the lower bound (ELBO) over a restricted q, not ℓ itself — the idea "
+        "behind variational EM and variational autoencoders, where the exact posterior is out "
+        "of reach. ℓ = ELBO + KL still holds at every step."
+    )
