@@ -11,7 +11,7 @@ from emviz.models.protocol import InvalidStart, LatentVariableModel, SingularPar
 from emviz.models.spherical_means import SphericalMeansMixture
 from emviz.models.symmetric import SymmetricMixture, SymmetricParams
 from emviz.models.two_means import TwoMeanMixture
-from emviz.models.variants import VARIANTS, OvershootingMStep, WeightlessEStep
+from emviz.models.variants import VARIANTS, MapMStep, OvershootingMStep, WeightlessEStep
 
 MODEL_TYPES = {
     "GaussianMixture": GaussianMixture,
@@ -46,6 +46,7 @@ __all__ = [
     "InvalidStart",
     "LatentVariableModel",
     "MODEL_TYPES",
+    "MapMStep",
     "OvershootingMStep",
     "SingularParameters",
     "SphericalMeansMixture",
