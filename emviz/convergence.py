@@ -37,7 +37,8 @@ class ConvergenceMonitor:
     n_samples : int
         Number of data points: ``tol`` is per point so it means the same for any data size.
     objective : str
-        What the run climbs, by its name in the record ("log_likelihood").
+        What the run climbs, one of `emviz.models.protocol.OBJECTIVES` ("log_likelihood",
+        or "log_posterior" for MAP-EM).
     """
 
     tol: float
@@ -88,5 +89,22 @@ class ConvergenceMonitor:
         return int(np.argmax(falls)) + 1 if falls.any() else None
 
     def value(self, step) -> float:
-        """The objective recorded at ``step`` (an `emviz.history.Step`)."""
-        return float(getattr(step, self.objective))
+        """The objective recorded at ``step`` (an `emviz.history.Step`): its
+        ``log_likelihood``, or for any other objective (the log posterior) its ``objective``."""
+        if self.objective == "log_likelihood":
+            return float(step.log_likelihood)
+        return float(step.objective)
+
+    def bound(self, step) -> float:
+        """The lower bound on `value` at ``step`` that the M-step raises.
+
+        For ℓ it is the ELBO (ℓ = ELBO + KL). An objective ℓ + log p(θ) adds to both sides
+        what does not depend on q: ℓ + log p(θ) = (ELBO + log p(θ)) + KL, so its bound is
+        ELBO + log p(θ), with log p(θ) = objective − ℓ.
+        """
+        return float(step.elbo) + (self.value(step) - float(step.log_likelihood))
+
+    @property
+    def maximised(self) -> str:
+        """What an exact M-step maximises for this objective, for messages."""
+        return "Q" if self.objective == "log_likelihood" else "Q + log p(θ)"

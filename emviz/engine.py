@@ -8,7 +8,13 @@ import numpy as np
 
 from emviz.convergence import ConvergenceMonitor
 from emviz.history import Drop, History, Step
-from emviz.models.protocol import LatentVariableModel, SingularParameters, e_step_for, steady_from
+from emviz.models.protocol import (
+    Capability,
+    LatentVariableModel,
+    SingularParameters,
+    e_step_for,
+    steady_from,
+)
 
 # Keep the responsibilities of E-steps while their total stays below this; beyond it they are
 # recomputed from the recorded parameters on demand.
@@ -28,7 +34,8 @@ def run_em(
     max_iter : int
         Maximum number of iterations (each one an E-step and an M-step).
     tol : float
-        Stop when the model's objective (the log-likelihood) per sample changes by less than
+        Stop when the model's objective (the log-likelihood, or the log posterior for a model
+        with a prior) per sample changes by less than
         ``tol`` in an iteration (`emviz.convergence.ConvergenceMonitor`, the rule of
         scikit-learn); 0 runs all ``max_iter`` iterations.
     seed : int
@@ -97,6 +104,7 @@ class _Recorder:
     def __init__(self, model, data):
         self.model = model
         self.data = data
+        self._has_prior = Capability.LOG_PRIOR in model.capabilities
         self.steps: list[Step] = []
         self.stored_resp: dict[int, np.ndarray] = {}
         self._stored_bytes = 0
@@ -121,10 +129,17 @@ class _Recorder:
             kl=self.model.kl_divergence(q, evaluated),
             expected_log_joint=expected_log_joint,
             entropy=entropy,
+            objective=self._objective(params, evaluated),
         )
         self.steps.append(step)
         if phase == "E":
             self._maybe_store(step.index, q)
+
+    def _objective(self, params, evaluated) -> float | None:
+        """ℓ(θ) + log p(θ), the log posterior up to log p(X), for a model with a prior."""
+        if not self._has_prior:
+            return None
+        return evaluated.log_likelihood + self.model.log_prior(self.data, params)
 
     def _maybe_store(self, index: int, q) -> None:
         resp = q.resp  # a view of the posterior's own array: storing it copies nothing
@@ -150,12 +165,15 @@ def _find_drops(
     """Every M-step after which the objective is lower than before that iteration, with its cause.
 
     EM's guarantee (ℓ_new ≥ ELBO_after_M ≥ ELBO_after_E = ℓ_old) names the suspects: an M-step
-    that lowered the bound, or an E-step that did not close the gap. ``inexact_m_step`` is the
-    model's own reason why its M-step is not the exact maximiser of Q (see
+    that lowered the bound, or an E-step that did not close the gap. For an objective
+    ℓ + log p(θ) the bound is ELBO + log p(θ) (`ConvergenceMonitor.bound`). ``inexact_m_step``
+    is the model's own reason why its M-step is not the exact maximiser of Q (see
     `emviz.models.protocol`): when given, it is the cause named for a lowered bound. What counts
     as lower is the monitor's decision (rounding is not a fall).
     """
-    lowered = "the M-step lowered the lower bound: " + (inexact_m_step or "it did not maximise Q")
+    lowered = "the M-step lowered the lower bound: " + (
+        inexact_m_step or f"it did not maximise {monitor.maximised}"
+    )
     drops = []
     for m_step in (s for s in steps if s.phase == "M"):
         e_step = steps[m_step.index - 1]
@@ -163,7 +181,7 @@ def _find_drops(
         after = monitor.value(m_step)
         if not monitor.fell(before, after):
             continue
-        if monitor.fell(e_step.elbo, m_step.elbo, scale=before):
+        if monitor.fell(monitor.bound(e_step), monitor.bound(m_step), scale=before):
             cause = lowered
         elif not monitor.negligible(e_step.kl, before):
             cause = "the E-step left a gap: q was not the exact posterior"

@@ -42,7 +42,8 @@ class Step:
         H(q).
     objective : float or None
         The value of the objective a variant maximises, where it differs from the
-        log-likelihood (None for plain EM).
+        log-likelihood (None for plain EM): for MAP-EM the log posterior ℓ(θ) + log p(θ), up to
+        the log evidence log p(X) (``History.objective`` names it).
     """
 
     index: int
@@ -133,6 +134,16 @@ class History:
         """The stopping rule and fall test this run was judged by."""
         return ConvergenceMonitor(self.tol, len(self.X), self.model.objective)
 
+    @property
+    def objective(self) -> str:
+        """The name of what this run climbs: "log_likelihood", or "log_posterior" (MAP-EM)."""
+        return self.model.objective
+
+    def objective_values(self) -> np.ndarray:
+        """The value of that objective at every step (ℓ for plain EM)."""
+        monitor = self.monitor
+        return np.array([monitor.value(step) for step in self.steps])
+
     def column(self, name: str) -> np.ndarray:
         """One recorded scalar over all steps, e.g. ``column('log_likelihood')``."""
         return np.array([getattr(step, name) for step in self.steps])
@@ -191,6 +202,7 @@ class History:
             "format": _FORMAT,
             "version": _VERSION,
             "model": self.model.to_dict(),
+            "objective": self.objective,  # for readers: the model (and each step) carries it
             "data": self.X.tolist(),
             "stop_reason": self.stop_reason,
             "message": self.message,
@@ -212,6 +224,8 @@ class History:
         if payload.get("format") != _FORMAT:
             raise ValueError("This JSON is not an emviz history.")
         model = model_from_dict(payload["model"])
+        if payload.get("objective", model.objective) != model.objective:
+            raise ValueError("This history's objective does not match its model.")
         X = np.array(payload["data"], dtype=np.float64)
         X.setflags(write=False)
         steps = tuple(
@@ -229,7 +243,9 @@ class History:
         )
 
     def table(self) -> list[dict]:
-        """One row per step: step, iteration, phase, LL, ELBO, KL, Q, H, then every parameter."""
+        """One row per step: step, iteration, phase, LL, ELBO, KL, Q, H, the objective when it
+        is not ℓ (as "log_posterior"), then every parameter."""
+        climbs_other = self.objective != "log_likelihood"
         return [
             {
                 "step": step.index,
@@ -240,6 +256,7 @@ class History:
                 "kl": step.kl,
                 "expected_log_joint": step.expected_log_joint,
                 "entropy": step.entropy,
+                **({self.objective: step.objective} if climbs_other else {}),
                 **step.params.flat(),
             }
             for step in self.steps

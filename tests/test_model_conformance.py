@@ -26,6 +26,7 @@ from emviz.models import (
     VARIANTS,
     AnnealedEStep,
     GaussianMixture,
+    MapMStep,
     OvershootingMStep,
     SphericalMeansMixture,
     StochasticEStep,
@@ -122,6 +123,17 @@ EXAMPLES = {
         _two_mean_data,
         "spread",
     ),
+    "MapMStep of GaussianMixture": (MapMStep(GaussianMixture(3)), _gaussian_data, "kmeans++"),
+    "MapMStep of GaussianMixture tied, reg_covar, strong": (
+        MapMStep(GaussianMixture(2, "tied", 0.05), strength=20.0, weight_counts=2.0),
+        _gaussian_data,
+        "spread",
+    ),
+    "OvershootingMStep of MapMStep": (
+        OvershootingMStep(MapMStep(GaussianMixture(3, "spherical"), 0.5), 1.5),
+        _gaussian_data,
+        "random_from_data",
+    ),
 }
 
 
@@ -154,6 +166,8 @@ def test_protocol_members_are_present(example):
     assert isinstance(model.capabilities, frozenset)
     assert all(isinstance(c, Capability) for c in model.capabilities)
     assert model.objective in OBJECTIVES
+    # a model whose M-step adds a prior climbs the log posterior, and only such a model
+    assert (model.objective == "log_posterior") == (Capability.LOG_PRIOR in model.capabilities)
     assert model.inexact_m_step is None or isinstance(model.inexact_m_step, str)
     if Capability.MIXTURE in model.capabilities:
         assert isinstance(model.n_components, int) and model.n_components >= 1
@@ -170,8 +184,11 @@ def test_model_and_parameters_round_trip_through_json(example):
         assert params.to_dict() == step.params.to_dict()
         np.testing.assert_array_equal(parameter_vector(params), parameter_vector(step.params))
     reloaded = History.from_json(history.to_json())
-    assert reloaded.model == model
-    assert [s.log_likelihood for s in reloaded.steps] == [s.log_likelihood for s in history.steps]
+    assert reloaded.model == model and reloaded.objective == history.objective
+    for name in ("log_likelihood", "objective"):
+        assert [getattr(s, name) for s in reloaded.steps] == [
+            getattr(s, name) for s in history.steps
+        ]
 
 
 def test_a_short_run_keeps_the_invariants(example):
@@ -183,16 +200,24 @@ def test_a_short_run_keeps_the_invariants(example):
         assert step.log_likelihood == pytest.approx(step.elbo + step.kl, abs=1e-9 * scale)
         assert step.kl >= 0 and step.entropy >= 0
         assert step.params.is_finite()
+    monitor = history.monitor
+    for step in history.steps:  # the objective is ℓ, or ℓ + log p(θ) with its bound ELBO + log p(θ)
+        assert (step.objective is None) == (model.objective == "log_likelihood")
+        if step.objective is not None:
+            log_prior = model.log_prior(model.prepare(X), step.params)
+            assert step.objective == pytest.approx(step.log_likelihood + log_prior, rel=1e-12)
+            assert monitor.bound(step) == pytest.approx(step.elbo + log_prior, rel=1e-12)
     if _is_plain_em(model):  # the E-step closes the gap; ℓ never falls unless the M-step is inexact
         assert all(s.kl <= 1e-9 * abs(s.log_likelihood) for s in history.steps if s.phase == "E")
         if model.inexact_m_step is None:
             assert history.drops == ()
-    lls = [s.log_likelihood for s in history.steps]
+    values = history.objective_values()
     assert [d.step for d in history.drops] == [
         s.index
         for s in history.steps
-        if s.phase == "M" and history.monitor.fell(lls[s.index - 2], s.log_likelihood)
+        if s.phase == "M" and monitor.fell(values[s.index - 2], values[s.index])
     ]
+    assert all(drop.quantity == model.objective for drop in history.drops)
 
 
 def test_posteriors_keep_the_posterior_protocol(example):
@@ -265,10 +290,20 @@ def test_a_wrapper_is_its_base_where_it_does_not_change_it(example):
     model, X, history = example
     base = _bases(model)[-1]
     params = history[2].params
-    # what a wrapper adds or withholds is declared: a q of its own, an iteration-aware E-step
-    own = {Capability.SETTABLE_Q, Capability.ITERATION_E_STEP}
+    # a wrapper keeps the base's capabilities, except what it declares of its own: a q of
+    # its own (SETTABLE_Q withheld), an iteration-aware E-step, and a prior's M-step, used (and
+    # so no longer offered) by MapMStep and offered by no other wrapper
+    own = {
+        Capability.SETTABLE_Q,
+        Capability.ITERATION_E_STEP,
+        Capability.CONJUGATE_PRIOR,
+        Capability.LOG_PRIOR,
+    }
     assert model.capabilities - own == base.capabilities - own
-    assert model.objective == base.objective
+    if model is not base:
+        assert Capability.CONJUGATE_PRIOR not in model.capabilities
+    with_prior = any(_registered_name(m) == "MapMStep" for m in _bases(model))
+    assert model.objective == ("log_posterior" if with_prior else base.objective)
     assert model.n_components == base.n_components
     assert model.free_directions(params).keys() == base.free_directions(params).keys()
     for name, unit in model.free_directions(params).items():

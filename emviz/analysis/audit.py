@@ -5,6 +5,10 @@ EM's guarantee is a chain of three links per iteration,
 the E-step closes the gap (KL = 0 after it), the M-step raises the bound, and the bound lies
 below ℓ. The audit reads each link from the recorded History, so a broken variant shows which
 link gave way.
+
+A run that climbs another objective (MAP-EM: the log posterior ℓ + log p(θ)) is audited on
+that objective, with the bound ELBO + log p(θ) (`emviz.convergence.ConvergenceMonitor.bound`):
+log p(θ) does not depend on q, so the same chain holds with it added to every term.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AuditRow:
-    """One iteration: its E-step and M-step indices, ℓ before and after, and the three links.
+    """One iteration: its E-step and M-step indices, the objective before and after (ℓ, or
+    the log posterior for MAP-EM), and the three links.
 
-    ``before`` is ℓ at the step preceding the E-step (the previous M-step or the initial state).
+    ``before`` is the objective at the step preceding the E-step (the previous M-step or the
+    initial state).
     """
 
     iteration: int
@@ -29,8 +35,8 @@ class AuditRow:
     before: float
     after: float
     gap_closed: bool  # KL(q ‖ p(Z | X, θ_old)) = 0 after the E-step
-    bound_raised: bool  # L(q, θ_new) ≥ L(q, θ_old)
-    ok: bool  # ℓ(θ_new) ≥ ℓ(θ_old)
+    bound_raised: bool  # L(q, θ_new) ≥ L(q, θ_old)  (+ log p(θ) on both sides for MAP-EM)
+    ok: bool  # ℓ(θ_new) ≥ ℓ(θ_old)  (the objective the run climbs)
     cause: str
 
     @property
@@ -39,7 +45,7 @@ class AuditRow:
 
 
 def monotonicity_audit(history: History) -> list[AuditRow]:
-    """One AuditRow per completed iteration of ``history``.
+    """One AuditRow per completed iteration of ``history``, on the objective it climbs.
 
     What counts as a decrease is the run's `emviz.convergence.ConvergenceMonitor` decision
     (rounding is not a decrease); the cause of a decrease is the one the engine recorded in
@@ -60,7 +66,9 @@ def monotonicity_audit(history: History) -> list[AuditRow]:
                 before=before,
                 after=after,
                 gap_closed=monitor.negligible(e_step.kl, before),
-                bound_raised=not monitor.fell(e_step.elbo, m_step.elbo, scale=before),
+                bound_raised=not monitor.fell(
+                    monitor.bound(e_step), monitor.bound(m_step), scale=before
+                ),
                 ok=ok,
                 cause="" if ok else causes.get(m_step.index, "unexplained"),
             )

@@ -14,6 +14,7 @@ from emviz.models.two_means import TwoMeanMixture
 from emviz.models.variants import (
     VARIANTS,
     AnnealedEStep,
+    MapMStep,
     OvershootingMStep,
     StochasticEStep,
     TemperedEStep,
@@ -54,6 +55,7 @@ __all__ = [
     "LatentVariableModel",
     "MODEL_TYPES",
     "AnnealedEStep",
+    "MapMStep",
     "OvershootingMStep",
     "SingularParameters",
     "StochasticEStep",

@@ -30,9 +30,11 @@ from emviz.models.gaussian_kernels import (
     _weighted_moments,
     prepare_gaussian_data,
 )
+from emviz.models.gaussian_priors import gaussian_log_prior, map_parameters, prior_covariance
 from emviz.models.protocol import (
     Capability,
     InvalidStart,
+    PriorCounts,
     SingularParameters,
     axis_names,
     mean_directions,
@@ -52,6 +54,27 @@ __all__ = [
     "GaussianPosterior",
     "prepare_gaussian_data",
 ]
+
+
+def _responsibility_totals(posterior: GaussianPosterior) -> np.ndarray:
+    """N_k = Σ_n r_nk, shape (n_components,): the last sufficient statistic (the constant
+    feature) when the E-step gathered them."""
+    if posterior.moments is not None:
+        return posterior.moments[:, -1]
+    return posterior.resp_t.sum(axis=1)
+
+
+def _checked_params(data, nk, weights, means, covariances) -> GaussianParams:
+    """The M-step's parameters from centred means, covariances made exactly symmetric.
+
+    Raises
+    ------
+    SingularParameters
+        When a covariance collapsed.
+    """
+    covariances = 0.5 * (covariances + np.swapaxes(covariances, 1, 2))
+    _check_not_collapsed(covariances, nk, data)
+    return GaussianParams(weights, means + data.offset, covariances)
 
 
 def _frozen_array(values, shape_name: str, ndim: int) -> np.ndarray:
@@ -311,15 +334,43 @@ class GaussianMixture:
             When a component has no responsibility left or its covariance collapsed.
         """
         data = self.prepare(data)
-        resp_t = posterior.resp_t
-        # N_k = Σ_n r_nk: the last sufficient statistic (the constant feature) when present
-        nk = posterior.moments[:, -1] if posterior.moments is not None else resp_t.sum(axis=1)
+        nk = _responsibility_totals(posterior)
         _check_has_points(nk, data.n_samples)
-        means, scatter = _weighted_moments(data, resp_t, posterior.moments, nk)
+        means, scatter = _weighted_moments(data, posterior.resp_t, posterior.moments, nk)
         covariances = _COVARIANCE_ESTIMATORS[self.covariance_type](scatter, nk, self.reg_covar)
-        covariances = 0.5 * (covariances + np.swapaxes(covariances, 1, 2))
-        _check_not_collapsed(covariances, nk, data)
-        return GaussianParams(nk / nk.sum(), means + data.offset, covariances)
+        return _checked_params(data, nk, nk / nk.sum(), means, covariances)
+
+    def map_m_step(self, data, posterior: GaussianPosterior, counts: PriorCounts) -> GaussianParams:
+        """The parameters maximising Q(θ, q) + log p(θ) under the conjugate prior of
+        `emviz.models.gaussian_priors` with these pseudo-counts (`Capability.CONJUGATE_PRIOR`).
+
+        A component without points takes its mean and covariance from the prior, so only a
+        collapsed covariance (a prior too weak to hold it) raises `SingularParameters`.
+        """
+        data = self.prepare(data)
+        nk = _responsibility_totals(posterior)
+        # x̄_k and S_k divide by N_k; the MAP estimates weight them by N_k, so a component with
+        # N_k = 0 only needs them finite
+        floored = np.maximum(nk, np.finfo(np.float64).tiny)
+        means, scatter = _weighted_moments(data, posterior.resp_t, posterior.moments, floored)
+        prior_cov = prior_covariance(data, self.n_components, self.covariance_type)
+        weights, means, covariances = map_parameters(
+            nk, means, scatter, counts, prior_cov, self.covariance_type, self.reg_covar
+        )
+        return _checked_params(data, nk, weights, means, covariances)
+
+    def log_prior(self, data, params: GaussianParams, counts: PriorCounts) -> float:
+        """log p(θ) of the conjugate prior with these pseudo-counts, normalising constants and
+        all (`emviz.models.gaussian_priors.gaussian_log_prior`)."""
+        data = self.prepare(data)
+        return gaussian_log_prior(
+            self.covariance_type,
+            params.weights,
+            params.means - data.offset,
+            params.covariances,
+            counts,
+            prior_covariance(data, self.n_components, self.covariance_type),
+        )
 
     def uniform_posterior(self, data, params: GaussianParams) -> GaussianPosterior:
         """q(z_n = k) = 1/K for every sample: the q of the initial step, before any E-step."""
@@ -552,7 +603,14 @@ class GaussianMixture:
 
     # ---- capabilities (emviz.models.protocol) ----
 
-    capabilities = frozenset({Capability.MIXTURE, Capability.N_PARAMETERS, Capability.SETTABLE_Q})
+    capabilities = frozenset(
+        {
+            Capability.MIXTURE,
+            Capability.N_PARAMETERS,
+            Capability.SETTABLE_Q,
+            Capability.CONJUGATE_PRIOR,
+        }
+    )
     objective = "log_likelihood"
 
     def q_of(self, resp_t: np.ndarray, log_resp_t: np.ndarray) -> GaussianPosterior:

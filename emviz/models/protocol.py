@@ -41,7 +41,8 @@ The required methods
     pages say it instead of calling the M-step broken. Wrappers forward it (adding their own).
 ``objective``
     The name of the recorded quantity the run climbs ("log_likelihood"; MAP-EM climbs the log
-    posterior). The convergence monitor watches it.
+    posterior, "log_posterior", see ``Capability.LOG_PRIOR``). The convergence monitor
+    watches it.
 ``free_directions(params) -> dict[str, ndarray]``
     Unit moves along the parameters a learner can name ("μ1", "π2", "σ²1 (x)"), as vectors
     in the space of `parameter_vector`: only directions along which the model's parameters
@@ -74,10 +75,22 @@ Optional capabilities
     exactly; ``e_step(data, params)`` is the E-step outside any run. ``steady_from`` is the
     first iteration from which the E-step is the same map every iteration (None: never, as
     for a random draw): the engine does not stop for convergence before it.
+``Capability.CONJUGATE_PRIOR``
+    The model has a conjugate prior p(θ) whose pseudo-counts (`PriorCounts`) set its strength
+    and whose scale comes from the data; it offers ``map_m_step(data, posterior, counts)``,
+    the parameters maximising Q(θ, q) + log p(θ) (used by `emviz.models.variants.MapMStep`),
+    and ``log_prior(data, params, counts) -> float``, log p(θ) with every normalising constant.
+    A wrapper that changes a phase does not forward it (its M-step is not the base's).
+``Capability.LOG_PRIOR``
+    The model's M-step maximises Q + log p(θ) for a prior p: it offers
+    ``log_prior(data, params) -> float`` and its ``objective`` is "log_posterior". The engine
+    records ℓ(θ) + log p(θ) as each step's ``objective``; the bound on it is ELBO + log p(θ)
+    (log p(X | θ) + log p(θ) = ELBO + KL + log p(θ)).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -107,6 +120,8 @@ class Capability(StrEnum):
     N_PARAMETERS = "n_parameters"
     SETTABLE_Q = "settable_q"
     ITERATION_E_STEP = "iteration_e_step"
+    CONJUGATE_PRIOR = "conjugate_prior"
+    LOG_PRIOR = "log_prior"
 
 
 def steady_from(model) -> float:
@@ -124,6 +139,26 @@ def e_step_for(model, data, params, iteration: int | None):
     if Capability.ITERATION_E_STEP in model.capabilities:
         return model.e_step_at(data, params, iteration)
     return model.e_step(data, params)
+
+
+@dataclass(frozen=True)
+class PriorCounts:
+    """How strong a conjugate prior is, in pseudo-counts (all 0: no prior, plain EM).
+
+    Attributes
+    ----------
+    weights : float
+        α − 1 of the symmetric Dirichlet(α) on the weights: pseudo-points added to every N_k.
+        ≥ 0, so that α ≥ 1 (for α < 1 the Dirichlet's density has no interior maximum).
+    means : float
+        κ: pseudo-points at the prior's mean m0 added to every component's mean.
+    covariances : float
+        n0: pseudo-points with the prior's covariance Σ0 added to every component's scatter.
+    """
+
+    weights: float
+    means: float
+    covariances: float
 
 
 class Prepared(Protocol):
@@ -235,8 +270,9 @@ REQUIRED_METHODS = (
 )
 """The methods of `LatentVariableModel`, for the conformance test."""
 
-OBJECTIVES = ("log_likelihood",)
-"""The quantities a model's ``objective`` may name (recorded per step of a History)."""
+OBJECTIVES = ("log_likelihood", "log_posterior")
+"""The quantities a model's ``objective`` may name: the log-likelihood is each Step's
+``log_likelihood``, any other its ``objective`` (`emviz.convergence.ConvergenceMonitor.value`)."""
 
 
 # ---- parameter vectors: every model's parameters as one flat array ----

@@ -32,6 +32,10 @@ q one-hot at the draw, reproducible from ``seed`` and the iteration.
 `AnnealedEStep` — deterministic annealing (Ueda & Nakano 1998): the tempered q with a
 temperature falling from ``start_temperature`` to 1 over ``n_steps`` iterations, then EM:
 early, flat responsibilities let the means settle before they commit.
+
+`MapMStep` is not broken: MAP-EM, whose M-step adds a conjugate prior's log density to Q. It
+keeps the chain for the log posterior ℓ + log p(θ) (the objective it declares), with the bound
+ELBO + log p(θ) in the middle.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from emviz.models.protocol import Capability, e_step_for
+from emviz.models.protocol import Capability, PriorCounts, e_step_for
 
 LOG_TINY = float(np.log(np.finfo(np.float64).tiny))
 """log q where q is 0: finite, so that 0 · log q = 0 in H(q) and KL (see `GaussianMixture.q_of`)."""
@@ -95,8 +99,9 @@ class _Variant:
 
     @property
     def capabilities(self) -> frozenset:
-        # a wrapper's q is its own: it cannot be handed one (SETTABLE_Q is not forwarded)
-        return self.base.capabilities - {Capability.SETTABLE_Q}
+        # a wrapper's q is its own: it cannot be handed one (SETTABLE_Q); the base's MAP
+        # M-step would skip this wrapper's change: a prior goes innermost
+        return self.base.capabilities - {Capability.SETTABLE_Q, Capability.CONJUGATE_PRIOR}
 
     @property
     def objective(self) -> str:
@@ -158,6 +163,9 @@ class _Variant:
     def n_parameters(self, n_features: int) -> int:
         return self.base.n_parameters(n_features)
 
+    def log_prior(self, data, params) -> float:
+        return self.base.log_prior(data, params)
+
     def with_equal_weights(self, params):
         equal_base, equal_params = self.base.with_equal_weights(params)
         return dataclasses.replace(self, base=equal_base), equal_params
@@ -204,6 +212,77 @@ class WeightlessEStep(_Variant):
     def _q(self, data, params, posterior, iteration):
         forgetful, equal_params = self.base.with_equal_weights(params)
         return e_step_for(forgetful, data, equal_params, iteration)
+
+
+@dataclass(frozen=True)
+class MapMStep(_Variant):
+    """MAP-EM: ``base`` with an M-step maximising Q(θ, q) + log p(θ) under its conjugate prior.
+
+    The prior (for `emviz.models.GaussianMixture`: a symmetric Dirichlet on the weights, a
+    Normal-inverse-Wishart on each component, scaled to the data; formulas in
+    `emviz.models.gaussian_priors`) adds pseudo-points: ``strength`` × ``weight_counts`` to
+    every N_k (Dirichlet α = 1 + strength · weight_counts), ``strength`` × ``mean_counts`` at the
+    data's mean to every mean (κ), ``strength`` × ``covariance_counts`` with the prior's
+    covariance to every covariance (n0). ``strength`` → 0 is plain EM; strength 1 adds one
+    pseudo-point to every weight and covariance, enough to keep a component from collapsing
+    onto a point: ``MapMStep(GaussianMixture(K, type, reg_covar=0))`` is the remedy for the
+    singularity.
+
+    The run climbs the log posterior ℓ(θ) + log p(θ) (``objective`` "log_posterior", recorded
+    per step), whose lower bound is ELBO + log p(θ): EM's chain holds for it as for ℓ.
+
+    Parameters
+    ----------
+    base : a model declaring `Capability.CONJUGATE_PRIOR`
+    strength : float > 0
+        Scales every pseudo-count: the one control a learner needs.
+    weight_counts : float >= 0
+        α − 1 at strength 1 (α ≥ 1: a Dirichlet with α < 1 has no maximum inside the simplex).
+    mean_counts : float > 0
+        κ at strength 1 (Fraley & Raftery's 0.01: the means move little).
+    covariance_counts : float > 0
+        n0 at strength 1.
+    """
+
+    strength: float = 1.0
+    weight_counts: float = 1.0
+    mean_counts: float = 0.01
+    covariance_counts: float = 1.0
+
+    def __post_init__(self):
+        super().__post_init__()
+        if Capability.CONJUGATE_PRIOR not in self.base.capabilities:
+            raise ValueError(f"MapMStep needs a conjugate prior; {self.base!r} has none.")
+        for name in ("strength", "mean_counts", "covariance_counts"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number > 0, got {value}")
+        if not (np.isfinite(self.weight_counts) and self.weight_counts >= 0):
+            raise ValueError(f"weight_counts must be finite and >= 0, got {self.weight_counts}")
+
+    @property
+    def capabilities(self) -> frozenset:
+        return super().capabilities | {Capability.LOG_PRIOR}
+
+    @property
+    def objective(self) -> str:
+        return "log_posterior"
+
+    @property
+    def counts(self) -> PriorCounts:
+        """The prior's pseudo-counts at this strength."""
+        return PriorCounts(
+            weights=self.strength * self.weight_counts,
+            means=self.strength * self.mean_counts,
+            covariances=self.strength * self.covariance_counts,
+        )
+
+    def m_step(self, data, posterior: _Posterior):
+        return self.base.map_m_step(data, posterior.q, self.counts)
+
+    def log_prior(self, data, params) -> float:
+        """log p(θ), normalising constants included (`Capability.LOG_PRIOR`)."""
+        return self.base.log_prior(data, params, self.counts)
 
 
 # ---- EM's relatives: another q in the E-step ----
@@ -328,4 +407,5 @@ VARIANTS = {
     "TemperedEStep": TemperedEStep,
     "StochasticEStep": StochasticEStep,
     "AnnealedEStep": AnnealedEStep,
+    "MapMStep": MapMStep,
 }
