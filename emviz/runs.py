@@ -54,6 +54,7 @@ from emviz.data.checks import fit_obstacle, standardise
 from emviz.models import (
     AnnealedEStep,
     InvalidStart,
+    MapMStep,
     OvershootingMStep,
     SphericalMeansMixture,
     StochasticEStep,
@@ -130,6 +131,8 @@ def variant_model(X: np.ndarray, settings: ModelSettings):
         return StochasticEStep(base, variant.seed), init
     if variant.kind is Variant.ANNEALED:
         return AnnealedEStep(base, variant.start_temperature, ANNEAL_STEPS), init
+    if variant.kind is Variant.MAP:
+        return MapMStep(base, variant.prior_strength), init
     if variant.kind is Variant.KMEANS:
         return _kmeans_shape(X, settings.n_components, variant.sigma, init)
     return base, init

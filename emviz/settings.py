@@ -91,6 +91,7 @@ class Variant(Enum):
     KMEANS = "kmeans"
     STOCHASTIC = "sem"
     ANNEALED = "anneal"
+    MAP = "map"
 
     @property
     def label(self) -> str:
@@ -100,13 +101,23 @@ class Variant(Enum):
             "kmeans": "k-means shape (soft → hard k-means)",
             "sem": "Stochastic EM (sampled labels)",
             "anneal": "Annealed EM (cooling schedule)",
+            "map": "MAP-EM (a conjugate prior)",
         }[self.value]
 
 
 TEMPERATURES = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)  # of a tempered E-step; 0 is hard EM
 KMEANS_SIGMAS = (0.0, 0.05, 0.1, 0.25, 0.5, 1.0)  # σ of the k-means shape, × the data's spread
 ANNEAL_STARTS = (2.0, 4.0, 8.0, 16.0, 32.0)
-ANNEAL_STEPS = 20  # iterations over which an annealed E-step cools to T = 1
+ANNEAL_STEPS = 20
+PRIOR_STRENGTHS = (
+    0.01,
+    0.1,
+    0.3,
+    1.0,
+    3.0,
+    10.0,
+    100.0,
+)  # MAP-EM: × the prior's pseudo-points  # iterations over which an annealed E-step cools to T = 1
 
 
 class BreakMode(Enum):
@@ -236,6 +247,7 @@ FIELDS: dict[str, Field] = {
         Field("temp", 0.0, _one_of(TEMPERATURES), _float_text, "temperature of the E-step"),
         Field("ksig", 0.0, _one_of(KMEANS_SIGMAS), _float_text, "σ of the k-means shape"),
         Field("t0", 8.0, _one_of(ANNEAL_STARTS), _float_text, "starting temperature"),
+        Field("pstr", 1.0, _one_of(PRIOR_STRENGTHS), _float_text, "strength of the prior"),
         Field("vseed", 0, _int_in(0, SEED_MAX), describe="seed of the sampled labels"),
         Field("step", 0, _ANY_STEP, describe="shown step"),
         Field("pt", 0, _int_in(0, 10**6), describe="inspected point"),
@@ -424,6 +436,7 @@ class VariantSettings:
     sigma: float = FIELDS["ksig"].default
     start_temperature: float = FIELDS["t0"].default
     seed: int = FIELDS["vseed"].default
+    prior_strength: float = FIELDS["pstr"].default
 
     def describe(self) -> str:
         """The variant in a few words, e.g. for a legend."""
@@ -439,6 +452,8 @@ class VariantSettings:
             return f"stochastic EM (seed {self.seed})"
         if self.kind is Variant.ANNEALED:
             return f"annealed EM (T from {self.start_temperature:g})"
+        if self.kind is Variant.MAP:
+            return f"MAP-EM (prior strength {self.prior_strength:g})"
         return "EM"
 
 
@@ -449,6 +464,7 @@ def variant_settings_from(values: Mapping[str, Any]) -> VariantSettings:
         Variant.KMEANS: ("sigma", "ksig", float),
         Variant.STOCHASTIC: ("seed", "vseed", int),
         Variant.ANNEALED: ("start_temperature", "t0", float),
+        Variant.MAP: ("prior_strength", "pstr", float),
     }.get(kind)
     if used is None:
         return VariantSettings(kind)

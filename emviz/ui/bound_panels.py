@@ -82,8 +82,12 @@ def _m_step_sentence(history, cursor: int) -> str:
     step, before = history[cursor], history[cursor - 1]
     rise = step.elbo - before.elbo
     caveat = history.model.inexact_m_step
-    if not ConvergenceMonitor.fell(before.elbo, step.elbo, scale=before.log_likelihood):
-        verdict = "θ raised the bound" if caveat else "θ maximised the bound"
+    monitor = history.monitor
+    # MAP-EM's M-step raises ELBO + log p(θ), the bound on its objective, not the ELBO alone
+    bound_before, bound_after = monitor.bound(before), monitor.bound(step)
+    prior = "" if monitor.objective == "log_likelihood" else " + log p(θ)"
+    if not ConvergenceMonitor.fell(bound_before, bound_after, scale=monitor.value(before)):
+        verdict = "θ raised the bound" if caveat else f"θ maximised the bound{prior}"
     elif caveat:
         verdict = f"the bound **fell**, because {caveat}"
     else:

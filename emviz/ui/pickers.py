@@ -26,6 +26,7 @@ from emviz.settings import (
     MAX_COMPONENTS,
     MAX_ITER_MAX,
     N_SAMPLES_RANGE,
+    PRIOR_STRENGTHS,
     REG_COVAR_CHOICES,
     SEED_MAX,
     START_LIMIT,
@@ -231,6 +232,15 @@ def variant_picker(sidebar) -> None:
     elif variant is Variant.STOCHASTIC:
         sidebar.number_input(
             "Seed of the sampled labels", 0, SEED_MAX, **state.bind("vseed", bounds=(0, SEED_MAX))
+        )
+    elif variant is Variant.MAP:
+        sidebar.select_slider(
+            "Strength of the prior",
+            PRIOR_STRENGTHS,
+            format_func=lambda v: f"{v:g}",
+            help="Pseudo-points added to every weight and covariance (Dirichlet and "
+            "Normal-inverse-Wishart priors scaled to the data); → 0 is plain EM.",
+            **state.bind("pstr", options=PRIOR_STRENGTHS),
         )
     elif variant is Variant.ANNEALED:
         sidebar.select_slider(
