@@ -130,3 +130,33 @@ def test_variants_that_set_q_refuse_a_wrapped_base():
             TemperedEStep(GaussianMixture(2), temperature=bad)
     with pytest.raises(ValueError):
         AnnealedEStep(GaussianMixture(2), start_temperature=0.5)
+
+
+def test_agreement_is_label_switching_blind_and_counts_moved_points():
+    from emviz.analysis.variants import assignment_agreement
+
+    labels = np.array([0, 0, 1, 1, 2, 2, 2, 0])
+    assert assignment_agreement(labels, (labels + 1) % 3, 3) == 1.0  # relabelled: the same
+    moved = labels.copy()
+    moved[[0, 4]] = [1, 0]  # two points change cluster
+    assert assignment_agreement(labels, moved, 3) == pytest.approx(6 / 8)
+
+
+def test_comparison_sentence_reports_the_better_run_and_the_agreement():
+    from emviz.analysis.variants import RunSummary, comparison_sentence
+
+    variant = RunSummary("k-means", -110.0, 4, "converged", 0)
+    plain = RunSummary("plain EM", -100.0, 9, "converged", 0)
+    sentence = comparison_sentence(variant, plain, 50, 0.9)
+    assert "plain EM ends higher, by 0.2000 per point" in sentence
+    assert "K-means: 4 iterations (converged)" in sentence
+    assert "agree on 90.0% of the points" in sentence
+
+
+def test_another_model_is_not_ranked_by_its_likelihood():
+    from emviz.analysis.variants import RunSummary, comparison_sentence
+
+    variant = RunSummary("k-means", -300.0, 4, "converged", 0)
+    plain = RunSummary("plain EM", -100.0, 9, "converged", 0)
+    sentence = comparison_sentence(variant, plain, 50, 1.0, same_model=False)
+    assert "not compared" in sentence and "ends higher" not in sentence

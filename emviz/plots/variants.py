@@ -60,7 +60,7 @@ def plot_objective_traces(histories: dict[str, object]) -> go.Figure:
             )
         )
     fig.update_layout(
-        title={"text": "Log-likelihood per iteration, same start"},
+        title={"text": "Log-likelihood per iteration (each under its own model), same start"},
         xaxis_title="iteration",
         yaxis_title="log p(X | θ)",
         height=340,

@@ -16,7 +16,7 @@ import streamlit as st
 from emviz import History, runs
 from emviz.analysis.bound import bound_slice
 from emviz.analysis.restarts import label_switch_example
-from emviz.analysis.variants import comparison_sentence, summarise
+from emviz.analysis.variants import agreement_of, comparison_sentence, summarise
 from emviz.data import DataError, read_columns
 from emviz.models import InvalidStart
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
@@ -30,6 +30,7 @@ from emviz.settings import (
     ModelSettings,
     SphericalRestartSettings,
     SymmetricBasinSettings,
+    Variant,
 )
 from emviz.step_targets import step_targets
 from emviz.ui import state
@@ -112,8 +113,12 @@ def variant_comparison_json(source: DataSource, settings: ModelSettings):
         plot_final_fit(plain, "Plain EM").to_json(),
         plot_objective_traces({name: variant, "plain EM": plain}).to_json(),
     )
+    summaries = summarise(name, variant), summarise("plain EM", plain)
     sentence = comparison_sentence(
-        summarise(name, variant), summarise("plain EM", plain), len(plain.X)
+        *summaries,
+        len(plain.X),
+        agreement_of(variant, plain),
+        same_model=settings.variant.kind is not Variant.KMEANS,
     )
     return figures, sentence
 
