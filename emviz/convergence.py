@@ -105,6 +105,16 @@ class ConvergenceMonitor:
         return float(step.elbo) + (self.value(step) - float(step.log_likelihood))
 
     @property
+    def symbol(self) -> str:
+        """The objective as a learner reads it in a sentence: "ℓ" or "ℓ + log p(θ)"."""
+        return "ℓ" if self.objective == "log_likelihood" else "ℓ + log p(θ)"
+
+    @property
+    def formula(self) -> str:
+        """The objective as a chart's title writes it."""
+        return "ln p(X | θ)" if self.objective == "log_likelihood" else "ln p(X | θ) + ln p(θ)"
+
+    @property
     def maximised(self) -> str:
         """What an exact M-step maximises for this objective, for messages."""
         return "Q" if self.objective == "log_likelihood" else "Q + log p(θ)"

@@ -83,6 +83,10 @@ def test_map_em_on_why_em_works_audits_the_log_posterior():
     notes = " ".join(i.value for i in at.info)
     assert "log posterior" in notes
     assert not at.error  # the audit finds no fall of the log posterior
+    verdicts = [s.value for s in at.success]
+    assert any(v.startswith("ℓ + log p(θ) never fell") for v in verdicts), verdicts
+    audit = plotly_figure(at, "audit_chart")
+    assert audit["layout"]["title"]["text"] == "ln p(X | θ) + ln p(θ) after each iteration"
 
 
 def test_plain_em_shows_no_comparison(at):

@@ -76,18 +76,19 @@ def monotonicity_audit(history: History) -> list[AuditRow]:
     return rows
 
 
-def audit_table(rows: list[AuditRow]) -> list[dict]:
-    """The audit as table rows a page can show."""
+def audit_table(rows: list[AuditRow], symbol: str = "ℓ") -> list[dict]:
+    """The audit as table rows a page can show; ``symbol`` names the objective
+    (`ConvergenceMonitor.symbol`)."""
     return [
         {
             "iteration": row.iteration,
             "steps": f"{row.e_step}–{row.m_step}",
-            "ℓ before": row.before,
-            "ℓ after": row.after,
+            f"{symbol} before": row.before,
+            f"{symbol} after": row.after,
             "change": row.change,
             "E-step closed the gap": "yes" if row.gap_closed else "NO",
             "M-step raised the bound": "yes" if row.bound_raised else "NO",
-            "ℓ did not fall": "yes" if row.ok else "NO",
+            f"{symbol} did not fall": "yes" if row.ok else "NO",
             "cause": row.cause,
         }
         for row in rows

@@ -437,13 +437,14 @@ def plot_bound_surface(mu1, mu2, log_likelihood, bound, theta_old, theta_new=Non
     return fig
 
 
-def plot_audit(rows) -> go.Figure:
-    """ℓ after every iteration; iterations where it fell in red with their cause."""
+def plot_audit(rows, symbol: str = "ℓ", formula: str = "ln p(X | θ)") -> go.Figure:
+    """The objective (ℓ, named ``symbol`` and ``formula``) after every iteration; iterations
+    where it fell in red with their cause."""
     if not rows:
         return _figure([], {"title": {"text": "No completed iteration to audit"}})
     iterations = [0, *[row.iteration for row in rows]]
     values = [rows[0].before, *[row.after for row in rows]]
-    traces = [_line(iterations, values, "ln p(X | θ)", "#999", 1.5, hoverinfo="skip")]
+    traces = [_line(iterations, values, formula, "#999", 1.5, hoverinfo="skip")]
     for ok, colour, label, symbol in (
         (True, Q_COLOUR, "did not fall", "circle"),
         (False, KL_COLOUR, "FELL", "x"),
@@ -455,7 +456,7 @@ def plot_audit(rows) -> go.Figure:
                 "x": [row.iteration for row in picked],
                 "y": [row.after for row in picked],
                 "mode": "markers",
-                "name": f"ℓ {label}",
+                "name": f"{symbol} {label}",
                 "marker": {"color": colour, "size": 9 if ok else 13, "symbol": symbol},
                 "hovertext": [
                     f"iteration {row.iteration}: change {row.change:+.6g}"
@@ -467,7 +468,7 @@ def plot_audit(rows) -> go.Figure:
         )
     layout = {
         "height": 320,
-        "title": {"text": "ln p(X | θ) after each iteration"},
+        "title": {"text": f"{formula} after each iteration"},
         "xaxis": {"title": {"text": "iteration"}, "dtick": 1 if len(rows) <= 12 else None},
         "yaxis": {
             "title": {"text": "nats"},

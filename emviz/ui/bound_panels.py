@@ -270,18 +270,20 @@ def audit_panel(history) -> None:
             + (history.message if history.stop_reason != "max_iter" else "no M-step yet.")
         )
         return
-    level, verdict = audit_verdict(rows, history.model.inexact_m_step)
+    symbol = history.monitor.symbol
+    level, verdict = audit_verdict(rows, history.model.inexact_m_step, symbol)
     getattr(st, level)(verdict)
-    live_chart(plot_audit(rows), key="audit_chart")
-    frame = pd.DataFrame(audit_table(rows)).set_index("iteration")
+    live_chart(plot_audit(rows, symbol, history.monitor.formula), key="audit_chart")
+    frame = pd.DataFrame(audit_table(rows, symbol)).set_index("iteration")
+    numbers = {f"{symbol} before": "{:.4f}", f"{symbol} after": "{:.4f}", "change": "{:+.3g}"}
     st.dataframe(
-        frame.style.format({"ℓ before": "{:.4f}", "ℓ after": "{:.4f}", "change": "{:+.3g}"}),
+        frame.style.format(numbers),
         key="audit_table",
         column_config={"cause": st.column_config.TextColumn(width="large")},
     )
 
 
-def audit_verdict(rows, inexact_m_step: str | None) -> tuple[str, str]:
+def audit_verdict(rows, inexact_m_step: str | None, symbol: str = "ℓ") -> tuple[str, str]:
     """(box, text): what the audit found, for an st.error / warning / success box.
 
     ``inexact_m_step`` is the model's reason why its M-step is not the exact maximiser of Q
@@ -300,17 +302,18 @@ def audit_verdict(rows, inexact_m_step: str | None) -> tuple[str, str]:
     if falls:
         first = falls[0]
         return "error", (
-            f"ℓ fell in {len(falls)} of {counted(len(rows), 'iteration')}. First at iteration "
+            f"{symbol} fell in {len(falls)} of {counted(len(rows), 'iteration')}. First at "
+            "iteration "
             f"{first.iteration} (steps {first.e_step}–{first.m_step}): "
             f"{first.before:.4f} → {first.after:.4f} ({change_phrase(first.change)}). "
             f"Cause: {first.cause}. In all, {broken_links}."
         )
     if links:
         return "warning", (
-            f"ℓ did not fall in these {counted(len(rows), 'iteration')}, but the chain is "
+            f"{symbol} did not fall in these {counted(len(rows), 'iteration')}, but the chain is "
             f"broken: {broken_links}{why}. Nothing guarantees the next iteration."
         )
     return "success", (
-        f"ℓ never fell: {counted(len(rows), 'iteration')} checked, each E-step closed the gap "
-        "and each M-step raised the bound."
+        f"{symbol} never fell: {counted(len(rows), 'iteration')} checked, each E-step closed "
+        "the gap and each M-step raised the bound."
     )
