@@ -54,6 +54,11 @@ class RunSummary:
     falls: int  # iterations after which ℓ was lower than before
 
 
+def sentence_case(text: str) -> str:
+    """``text`` with its first letter upper-case and the rest as it is ("EM" stays "EM")."""
+    return text[:1].upper() + text[1:]
+
+
 def summarise(name: str, history) -> RunSummary:
     return RunSummary(
         name=name,
@@ -102,7 +107,7 @@ def comparison_sentence(
         else ""
     )
     return (
-        f"From the same start, {verdict}. {variant.name.capitalize()}: "
+        f"From the same start, {verdict}. {sentence_case(variant.name)}: "
         f"{variant.iterations} iterations ({variant.stop_reason.replace('_', ' ')}); plain EM: "
         f"{plain.iterations} ({plain.stop_reason.replace('_', ' ')}). Each point to its most "
         f"probable component, the two fits agree on {100 * agreement:.1f}% of the points "

@@ -16,7 +16,12 @@ import streamlit as st
 from emviz import History, runs
 from emviz.analysis.bound import bound_slice
 from emviz.analysis.restarts import label_switch_example
-from emviz.analysis.variants import agreement_of, comparison_sentence, summarise
+from emviz.analysis.variants import (
+    agreement_of,
+    comparison_sentence,
+    sentence_case,
+    summarise,
+)
 from emviz.data import DataError, read_columns
 from emviz.models import InvalidStart
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
@@ -109,7 +114,7 @@ def variant_comparison_json(source: DataSource, settings: ModelSettings):
         return None
     name = settings.variant.describe()
     figures = (
-        plot_final_fit(variant, name.capitalize()).to_json(),
+        plot_final_fit(variant, sentence_case(name)).to_json(),
         plot_final_fit(plain, "Plain EM").to_json(),
         plot_objective_traces({name: variant, "plain EM": plain}).to_json(),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from emviz.analysis.variants import sentence_case
 from emviz.settings import DataSource, ModelSettings, Variant
 from emviz.ui.cache import variant_comparison_json
 from emviz.ui.live_chart import live_chart
@@ -45,7 +46,7 @@ def variant_comparison(source: DataSource, settings: ModelSettings) -> None:
     """Both final fits side by side with their assignment boundaries, and both ℓ traces."""
     if settings.variant.kind is Variant.EM:
         return
-    st.subheader(f"{settings.variant.describe().capitalize()} beside plain EM, same start")
+    st.subheader(f"{sentence_case(settings.variant.describe())} beside plain EM, same start")
     st.markdown(_WHAT_TO_SEE[settings.variant.kind])
     compared = variant_comparison_json(source, settings)
     if compared is None:
