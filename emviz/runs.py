@@ -32,6 +32,12 @@ from emviz.analysis.gradient import (
     theta_from_params,
 )
 from emviz.analysis.landscape import critical_points, log_likelihood_grid, saddle_stall
+from emviz.analysis.optimiser import (
+    KnownComponents,
+    em_full_mixture,
+    lbfgsb_full_mixture,
+    surplus_comparison,
+)
 from emviz.analysis.paths import em_path, gradient_ascent_path, newton_path
 from emviz.analysis.rates import em_map_jacobian, em_rate, observed_rate
 from emviz.analysis.restarts import (
@@ -46,6 +52,7 @@ from emviz.data import (
     jin_centres_2d,
     jin_sample,
     load_preset,
+    make_mixture_1d,
     make_two_mean_sample,
     read_points,
     symmetric_sample,
@@ -291,6 +298,48 @@ def full_mixture_runs(learning_rate: float):
 def full_mixture_sweep():
     x = make_two_mean_sample()
     return learning_rate_sweep(x, params_from_theta(FULL_MIXTURE_START), SWEEP_RATES)
+
+
+FULL_MIXTURE_TOL = 1e-8  # per point, EM's rule; L-BFGS-B's relative ftol and gtol alike
+
+
+def optimiser_comparison():
+    """EM and L-BFGS-B (bounds π1 ∈ [0, 1], σk² above a floor) on the default two-mean
+    sample, full model, from the same start: (EM run, L-BFGS-B run)."""
+    x = make_two_mean_sample()
+    return (
+        em_full_mixture(
+            x, FULL_MIXTURE_START, tol=FULL_MIXTURE_TOL, max_iter=FULL_MIXTURE_MAX_ITER
+        ),
+        lbfgsb_full_mixture(
+            x, FULL_MIXTURE_START, tol=FULL_MIXTURE_TOL, max_iter=FULL_MIXTURE_MAX_ITER
+        ),
+    )
+
+
+# points from N(0, 1), one real component; a sample whose ℓ(π1) slopes down at π1 = 0 for
+# every surplus mean offered (another sample can put the maximum just inside (0, 1))
+SURPLUS_SAMPLE = {"n_samples": 200, "seed": 7}
+SURPLUS_START = 0.5  # π1 of the surplus component at the start
+SURPLUS_ITERATIONS = 200
+
+
+def surplus_sample() -> np.ndarray:
+    x, _ = make_mixture_1d(means=(0.0,), stds=(1.0,), weights=(1.0,), **SURPLUS_SAMPLE)
+    return x
+
+
+def surplus_runs(surplus_mean: float, learning_rate: float):
+    """The weight of a surplus N(``surplus_mean``, 1) beside the true N(0, 1), shapes known:
+    EM, gradient ascent on logit π1 (rate ``learning_rate``) and L-BFGS-B."""
+    components = KnownComponents(means=(surplus_mean, 0.0), variances=(1.0, 1.0))
+    return surplus_comparison(
+        surplus_sample(),
+        components,
+        SURPLUS_START,
+        SURPLUS_ITERATIONS,
+        learning_rate=learning_rate,
+    )
 
 
 def two_mean_rates():

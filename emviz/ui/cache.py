@@ -166,6 +166,8 @@ full_mixture_sweep = st.cache_resource(
     max_entries=1, ttl=TTL, show_spinner="Sweeping learning rates…"
 )(runs.full_mixture_sweep)
 two_mean_rates = st.cache_resource(max_entries=1, **_RESOURCE)(runs.two_mean_rates)
+optimiser_comparison = st.cache_resource(max_entries=1, **_RESOURCE)(runs.optimiser_comparison)
+surplus_runs = st.cache_resource(max_entries=64, **_RESOURCE)(runs.surplus_runs)
 
 
 # ---- where EM ends up ----
