@@ -89,6 +89,13 @@ def next_step_figures(
     return moves, figures
 
 
+@st.cache_resource(max_entries=16, **_RESOURCE)
+def known_labels(source: DataSource, settings: ModelSettings):
+    """The step page's run beside the fit with the true labels given (or why there is none)."""
+    history, _ = fit(source, settings)
+    return runs.known_labels(history, source, settings)
+
+
 @st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Preparing the animation…")
 def animation_json(source: DataSource, settings: ModelSettings) -> str:
     """The Play figure as Plotly JSON, frames included, built once per run."""
