@@ -46,6 +46,7 @@ REG_COVAR_CHOICES = (0.0, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 TOL_CHOICES = (1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10)
 LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 1.0, 2.0, 3.0, 5.0)  # the landscape's paths
 COMPARISON_RATES = (0.1, 0.3, 1.0, 2.0, 3.0, 5.0)  # "EM or gradient ascent?": large ones fail
+SURPLUS_MEANS = (0.5, 1.0, 2.0, 3.0, 4.0)  # where the surplus component sits (the data: N(0, 1))
 
 MAX_COMPONENTS = 8
 N_SAMPLES_RANGE = (20, 5000, 10)  # (min, max, step) of a generated preset's size
@@ -272,6 +273,7 @@ FIELDS: dict[str, Field] = {
         Field("m2", -1.0, _float_in(-START_LIMIT, START_LIMIT), _float_text, "start μ₂"),
         Field("lr", 0.3, _one_of(LEARNING_RATES), _float_text, "learning rate of the paths"),
         Field("clr", 3.0, _one_of(COMPARISON_RATES), _float_text, "learning rate compared"),
+        Field("osur", 3.0, _one_of(SURPLUS_MEANS), _float_text, "mean of the surplus component"),
         Field("v3d", False, _bool, _bool_text, "3-D view"),
         Field("bas", False, _bool, _bool_text, "basin map"),
         Field("rr", 100, _int_in(*RESTARTS_RANGE), describe="number of restarts"),

@@ -14,13 +14,15 @@ from emviz.ui import state
 from emviz.ui.cache import full_mixture_runs, full_mixture_sweep, landscape_paths, two_mean_rates
 from emviz.ui.live_chart import live_chart
 from emviz.ui.navigation import enter_through_app
+from emviz.ui.optimiser_sections import optimiser_section, surplus_section
 
 enter_through_app()
 
 st.title("EM or gradient ascent?")
 st.markdown(
     "Why not just climb the log-likelihood with its gradient? Four differences, "
-    "measured on the two-mean mixture and on a full two-component 1-D mixture."
+    "measured on the two-mean mixture and on a full two-component 1-D mixture — then a real "
+    "optimiser beside EM, and a maximum on the boundary of the parameter space."
 )
 
 rate = st.select_slider(
@@ -78,3 +80,9 @@ st.markdown(
     f"just as happily."
 )
 live_chart(plot_error_decay([em, newton], mode), key="cmp_rate")
+
+st.header("5 · A real optimiser: L-BFGS-B")
+optimiser_section()
+
+st.header("6 · One component too many: a maximum on the boundary")
+surplus_section(float(rate))

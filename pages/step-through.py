@@ -5,6 +5,7 @@ import streamlit as st
 from emviz.analysis.explain import describe_step, step_view_caption
 from emviz.plots.mixture import plot_mixture
 from emviz.ui.cache import animation_json, next_step_figures, step_figures_json
+from emviz.ui.known_labels_section import known_labels_section
 from emviz.ui.live_chart import live_chart
 from emviz.ui.navigation import enter_through_app
 from emviz.ui.panels import (
@@ -75,3 +76,5 @@ else:
     st.caption("Plays in your browser from the recorded steps: no waiting for the server.")
     with st.container(key="play-animation"):
         live_chart(animation_json(source, settings), key="play_chart")
+
+    known_labels_section(source, settings, history)

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from emviz import GaussianMixture, run_em
+from emviz.analysis.known_labels import compare_with_labels
 from emviz.data import PRESETS, load_preset, preset_names
 from tests.apptest_helpers import decode as _decode
 
@@ -216,3 +217,39 @@ def test_parameter_table_shows_every_component_and_highlights_what_changed():
     changed = np.argwhere(after_m.to_numpy(float) != after_e.to_numpy(float))
     assert highlighted_m == {(int(row), int(column)) for row, column in changed}
     assert len(highlighted_m) > 0
+
+
+def _known_labels_expander(at):
+    return next(e for e in at.expander if e.label.startswith("What the hidden labels cost"))
+
+
+def test_known_labels_section_compares_em_with_the_labelled_fit():
+    at = _open()
+    at.selectbox(key="data").set_value("Elongated clusters").run()
+    expander = _known_labels_expander(at)
+    table = expander.table[0].value
+    X, labels = PRESETS["Elongated clusters"].sample(500, 0)
+    history = run_em(GaussianMixture(3), X, "kmeans++", max_iter=100, tol=1e-6, seed=0)
+    expected = compare_with_labels(X, labels, history.final_params, "full")
+    np.testing.assert_allclose(
+        table.to_numpy(),
+        [
+            [expected.labelled_log_likelihood, expected.labelled_complete],
+            [expected.em_log_likelihood, expected.em_complete],
+        ],
+        rtol=1e-9,
+    )
+    text = " ".join(m.value for m in expander.markdown)
+    assert f"What the hidden labels cost: {expected.hidden_label_cost:.3f}" in text
+    figure = _figure(at, "kl_chart")
+    assert len(figure["data"]) == 2 * 5  # per fit: points, three components, means
+    # a different K: no one-to-one matching with the true groups, and the page says so
+    at.slider(key="k").set_value(2).run()
+    assert "set K = 3" in _known_labels_expander(at).info[0].value
+
+
+def test_known_labels_section_says_real_data_has_no_labels():
+    at = _open()
+    at.selectbox(key="data").set_value("Old Faithful (standardised)").run()
+    assert not at.exception
+    assert "generated presets" in _known_labels_expander(at).info[0].value

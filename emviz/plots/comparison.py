@@ -1,10 +1,12 @@
-"""Figures for "EM or gradient ascent?": ℓ per iteration, learning-rate sweep, error decay."""
+"""Figures for "EM or gradient ascent?": ℓ per iteration, learning-rate sweep, error decay,
+EM beside L-BFGS-B, and a surplus component's weight."""
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
+from emviz.analysis.optimiser import settled_at_zero
 from emviz.plots.landscape import PATH_COLOURS, plot_path_norms
 from emviz.plots.theme import THEME
 
@@ -88,3 +90,66 @@ def plot_error_decay(paths, limit) -> go.Figure:
         title="Distance to the mode",
         y_title="‖θ − θ*‖",
     )
+
+
+def plot_optimiser_gaps(runs) -> go.Figure:
+    """How far below the best ℓ either run found each iterate is, on a log scale (an iterate
+    at the best itself is drawn at the floor, 1e-17)."""
+    best = max(float(run.log_likelihoods[-1]) for run in runs)
+    fig = plot_path_norms(
+        runs,
+        lambda run: best - run.log_likelihoods,
+        title="Distance below the best log-likelihood found",
+        y_title="ℓ* − ℓ",
+    )
+    return fig.update_yaxes(exponentformat="power")
+
+
+WEIGHT_FLOOR = 1e-16  # the bottom of the weight axis; a weight of exactly 0 is marked there
+
+
+def plot_surplus_weights(comparison) -> go.Figure:
+    """π1 of the surplus component per iteration, log scale; a weight of exactly 0 (only
+    L-BFGS-B's bound gives one) as a marker on the axis floor, a weight below the floor runs
+    off the bottom."""
+    fig = go.Figure()
+    for run in comparison.runs:
+        weights = run.thetas[:, 0]
+        colour = PATH_COLOURS.get(run.method, "#555")
+        fig.add_trace(
+            go.Scatter(
+                y=np.where(weights > 0, weights, np.nan),
+                mode="lines+markers",
+                name=run.method,
+                line={"color": colour},
+                marker={"size": 4},
+            )
+        )
+        zeros = np.flatnonzero(weights == 0)
+        settled = settled_at_zero(weights)
+        if zeros.size:
+            fig.add_trace(
+                go.Scatter(
+                    x=zeros,
+                    y=np.full(zeros.size, WEIGHT_FLOOR),
+                    mode="markers+text",
+                    name=f"{run.method}: π₁ = 0 exactly",
+                    text=[
+                        f"π₁ = 0 from iteration {settled}" if i == settled else "" for i in zeros
+                    ],
+                    textposition="top right",
+                    marker={"symbol": "triangle-down", "size": 13, "color": colour},
+                )
+            )
+    fig.update_layout(
+        title={"text": "Weight of the surplus component per iteration"},
+        xaxis={"title": "iteration"},
+        yaxis={
+            "title": "π₁ (log scale)",
+            "type": "log",
+            "range": [np.log10(WEIGHT_FLOOR) - 0.5, 0.1],
+            "exponentformat": "power",
+        },
+        **_LAYOUT,
+    )
+    return fig

@@ -9,7 +9,13 @@ from plotly.subplots import make_subplots
 from emviz.engine import counted
 from emviz.plots.theme import THEME
 
-PATH_COLOURS = {"EM": "#D55E00", "gradient ascent": "#0072B2", "Newton–Raphson": "#009E73"}
+PATH_COLOURS = {
+    "EM": "#D55E00",
+    "gradient ascent": "#0072B2",
+    "Newton–Raphson": "#009E73",
+    "L-BFGS-B": "#CC79A7",
+    "gradient ascent on logit π₁": "#0072B2",
+}
 _KIND_SYMBOLS = {"maximum": "star", "saddle": "x", "minimum": "circle-open"}
 
 

@@ -84,6 +84,13 @@ def ellipse_xy(mean: np.ndarray, covariance: np.ndarray, radius: float) -> np.nd
     return mean + radius * (np.linalg.cholesky(covariance) @ circle).T
 
 
+def ellipse_rings_xy(mean: np.ndarray, covariance: np.ndarray) -> np.ndarray:
+    """The 1σ and 2σ ellipses in one array, a NaN row between them: one trace draws both
+    (fewer traces redraw faster)."""
+    rings = [ellipse_xy(mean, covariance, r) for r in _ELLIPSE_RADII]
+    return np.concatenate([rings[0], np.full((1, 2), np.nan), rings[1]])
+
+
 def _axis_ranges(X: np.ndarray, pad: float = 0.12) -> list[list[float]]:
     low, high = X.min(axis=0), X.max(axis=0)
     span = np.where(high > low, high - low, 1.0)
@@ -128,10 +135,7 @@ def _traces_2d(history, index: int, selected: int | None) -> list[go.BaseTraceTy
     params = history[index].params
     traces = [_points_2d(history, index, drawn_points(len(X)))]
     for k in range(params.n_components):
-        # both rings in one trace (a None breaks the line): fewer traces redraw faster
-        rings = [ellipse_xy(params.means[k], params.covariances[k], r) for r in _ELLIPSE_RADII]
-        gap = np.full((1, 2), np.nan)
-        xy = np.concatenate([rings[0], gap, rings[1]])
+        xy = ellipse_rings_xy(params.means[k], params.covariances[k])
         traces.append(
             _scatter(
                 x=xy[:, 0],

@@ -97,6 +97,13 @@ def next_step_figures(
     return moves, figures
 
 
+@st.cache_resource(max_entries=16, **_RESOURCE)
+def known_labels(source: DataSource, settings: ModelSettings):
+    """The step page's run beside the fit with the true labels given (or why there is none)."""
+    history, _ = fit(source, settings)
+    return runs.known_labels(history, source, settings)
+
+
 @st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Preparing the animation…")
 def animation_json(source: DataSource, settings: ModelSettings) -> str:
     """The Play figure as Plotly JSON, frames included, built once per run."""
@@ -198,6 +205,8 @@ full_mixture_sweep = st.cache_resource(
     max_entries=1, ttl=TTL, show_spinner="Sweeping learning rates…"
 )(runs.full_mixture_sweep)
 two_mean_rates = st.cache_resource(max_entries=1, **_RESOURCE)(runs.two_mean_rates)
+optimiser_comparison = st.cache_resource(max_entries=1, **_RESOURCE)(runs.optimiser_comparison)
+surplus_runs = st.cache_resource(max_entries=64, **_RESOURCE)(runs.surplus_runs)
 
 
 # ---- where EM ends up ----

@@ -355,3 +355,20 @@ def test_why_em_works_steps_and_the_audit_catches_a_broken_m_step(page, server):
     wait_for_plotly(page, ".st-key-surface_chart")
     assert_no_exception(page)
     screenshot(page, "why-em-works-two-means")
+
+
+def test_step_page_shows_what_the_hidden_labels_cost(page, server):
+    goto(page, f"{server}/{STEP_PATH}?data=elongated")
+    assert_no_exception(page)
+    expander = page.locator('[data-testid="stExpander"]', has_text="What the hidden labels cost")
+    expander.locator("summary").click()
+    wait_for_plotly(page, ".st-key-kl_chart")
+    text = expander.inner_text()
+    assert "labels known (one step)" in text and "EM, labels hidden" in text
+    assert "What the hidden labels cost:" in text
+    screenshot(page, "step-known-labels")
+    goto(page, f"{server}/{STEP_PATH}?data=faithful")
+    expander = page.locator('[data-testid="stExpander"]', has_text="What the hidden labels cost")
+    expander.locator("summary").click()
+    assert "generated presets" in expander.inner_text()
+    assert_no_exception(page)
