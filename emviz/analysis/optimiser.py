@@ -11,6 +11,7 @@ towards −∞; L-BFGS-B with the bound [0, 1] lands on π1 = 0.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -18,7 +19,11 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit, logsumexp
 from scipy.stats import norm
-from threadpoolctl import threadpool_limits
+
+try:  # optional: scikit-learn's helper, installed with the tests, not a runtime dependency
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - then BLAS keeps its threads and L-BFGS-B is slower
+    threadpool_limits = None
 
 from emviz import run_em
 from emviz.analysis.gradient import params_from_theta, theta_from_params
@@ -90,6 +95,13 @@ def full_log_likelihood_and_gradient(x, theta) -> tuple[float, np.ndarray]:
     return float(log_norm.sum()), np.concatenate([[d_pi1], d_mu, d_var])
 
 
+def _one_blas_thread():
+    """A context in which BLAS runs on one thread (when threadpoolctl is installed)."""
+    if threadpool_limits is None:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _lbfgsb(objective, start, bounds, *, n_points: int, tol: float, max_iter: int):
     """Minimise ``objective`` = (−ℓ/N, its gradient) from ``start``, recording every iterate."""
     start = np.asarray(start, dtype=np.float64)
@@ -99,7 +111,7 @@ def _lbfgsb(objective, start, bounds, *, n_points: int, tol: float, max_iter: in
         iterates[:] = [start]
         # scipy's L-BFGS-B calls BLAS on matrices of a few rows: handing those to several
         # threads costs more than it saves, and far more on a busy machine
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _one_blas_thread():
             return minimize(
                 objective,
                 start,
