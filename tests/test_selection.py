@@ -149,6 +149,10 @@ def test_a_fit_the_data_cannot_support_is_marked_not_nan():
     assert "collapsed" in fits[3].failure and fits[3].failed
     assert not fits[1].failure and selection.chosen("bic") is fits[1]
     assert [f.n_components for f in selection.failures] == [3, 7]
+    # two spherical components hold on all six points, not on the four training points
+    (two,) = select_model(X, ["spherical"], ks=(2,), n_restarts=2).fits
+    assert not two.failed and two.test_per_point is None
+    assert two.failure.startswith("fitted to all points but not to the training points: ")
     for fit in selection.fits:
         values = [fit.bic, fit.aic, fit.icl, fit.train_per_point, fit.test_per_point]
         assert all(v is None or np.isfinite(v) for v in values)
@@ -165,3 +169,71 @@ def test_a_collapsed_restart_is_passed_over_for_one_that_is_not():
     collapsed = smallest <= 2 * DEFAULT_REG_COVAR
     assert collapsed.any() and not collapsed[best]
     assert found.log_likelihoods[best] == found.log_likelihoods[~collapsed].max()
+
+
+# ---- the figures ----
+
+
+def test_the_criterion_chart_draws_each_types_values_and_stars_the_chosen(selection):
+    from emviz.plots.selection import plot_criterion
+
+    figure = plot_criterion(selection, "aic", ["full", "tied"])
+    lines = [t for t in figure.data if t.mode == "lines+markers"]
+    assert [t.name for t in lines] == ["full", "tied"]
+    for trace in lines:
+        fits = selection.of_type(trace.name)
+        np.testing.assert_array_equal(trace.x, [1, 2, 3, 4])
+        np.testing.assert_allclose(trace.y, [f.aic for f in fits])
+    chosen = selection.chosen("aic", ["full", "tied"])
+    (star,) = [t for t in figure.data if (t.name or "").startswith("chosen")]
+    assert star.name == f"chosen: {chosen.covariance_type}, K = {chosen.n_components}"
+    assert (star.x[0], star.y[0]) == (chosen.n_components, chosen.aic)
+    rings = [t for t in figure.data if t.marker.symbol == "circle-open"]
+    assert sorted(r.y[0] for r in rings) == sorted(
+        min(f.aic for f in selection.of_type(t)) for t in ("full", "tied")
+    )
+    assert figure.layout.title.text == "AIC against K (lower is better)"
+
+
+def test_a_failed_fit_is_a_gap_in_the_criterion_chart():
+    from emviz.plots.selection import plot_criterion
+
+    X = make_blobs(6, 2, seed=0)[0]
+    selection = select_model(X, ["full"], ks=(1, 3, 7), n_restarts=2)
+    (line,) = [t for t in plot_criterion(selection).data if t.mode == "lines+markers"]
+    assert np.isfinite(line.y[0]) and np.isnan(line.y[1:]).all()
+
+
+def test_the_held_out_chart_draws_training_and_held_out_likelihoods(selection):
+    from emviz.plots.selection import plot_held_out
+
+    figure = plot_held_out(selection, ["diag"])
+    train, test, ring = figure.data
+    fits = selection.of_type("diag")
+    assert (train["name"], test.name) == ("diag, training", "diag, held out")
+    np.testing.assert_allclose(train.y, [f.train_per_point for f in fits])
+    np.testing.assert_allclose(test.y, [f.test_per_point for f in fits])
+    assert test.line.dash == "dash"
+    assert ring.y[0] == max(f.test_per_point for f in fits)
+    assert f"{selection.n_train} training points, {selection.n_test} held out" in (
+        figure.layout.title.text
+    )
+
+
+def test_the_chosen_model_is_drawn_with_its_own_parameters(selection, X):
+    from emviz import runs
+    from emviz.plots.palette import mixed_colours
+    from emviz.plots.selection import plot_chosen
+
+    fit = selection.chosen("bic")
+    history = runs.chosen_history(X, fit)
+    assert history[1].phase == "E"
+    np.testing.assert_array_equal(history[1].params.means, fit.params.means)
+    figure = plot_chosen(history, fit, "bic")
+    means = next(t for t in figure.data if t.name.startswith("means"))
+    np.testing.assert_allclose(np.column_stack([means.x, means.y]), fit.params.means)
+    resp = np.exp(_log_joint(fit.params, X) - logsumexp(_log_joint(fit.params, X), axis=1)[:, None])
+    np.testing.assert_array_equal(figure.data[0].marker.color, mixed_colours(resp))
+    title = figure.layout.title.text
+    assert title.startswith(f"Chosen by BIC: K = {fit.n_components}, {fit.covariance_type}")
+    assert f"BIC = {fit.bic:.1f}" in title

@@ -202,8 +202,8 @@ def best_restart(X, model: GaussianMixture, n_restarts: int, *, seed: int = 0, *
     usable &= smallest > COLLAPSE_FACTOR * model.reg_covar
     if not usable.any():
         return None, (
-            "in every restart a component collapsed onto a few points (its variance is "
-            "down at reg_covar)"
+            "a component collapsed onto a few points in every restart (its variance is down "
+            "at reg_covar)"
         )
     candidates = np.flatnonzero(usable)
     return int(candidates[np.argmax(found.log_likelihoods[candidates])]), found
@@ -289,7 +289,7 @@ def _held_out(X, model, train, test, n_restarts: int, stopping) -> dict:
         return {"failure": "no points are left to hold out"}
     best, found = best_restart(X[train], model, n_restarts, **stopping)
     if best is None:
-        return {"failure": f"on the training part: {found}"}
+        return {"failure": f"fitted to all points but not to the training points: {found}"}
     params = found.params(best)
     per_point = [model.log_likelihood(X[rows], params) / len(rows) for rows in (train, test)]
     if not np.all(np.isfinite(per_point)):
