@@ -9,7 +9,7 @@ import streamlit as st
 from emviz import runs
 from emviz.analysis.selection import DEFAULT_REG_COVAR, K_VALUES
 from emviz.engine import counted
-from emviz.plots.selection import CRITERION_NAMES
+from emviz.plots.selection import CRITERION_NAMES, plot_criterion, plot_held_out
 from emviz.settings import (
     COVARIANCE_TYPES,
     CRITERION_CHOICES,
@@ -21,7 +21,49 @@ from emviz.settings import (
     selection_settings_from,
 )
 from emviz.ui import cache, state
+from emviz.ui.live_chart import live_chart
 from emviz.ui.pickers import data_picker
+
+
+def criteria_section():
+    """The data, the controls, the criterion against K beside the chosen model, and the fits
+    that failed: the `Selection` shown, or None (with the reason) when there is none."""
+    source = selection_data()
+    if source is None:
+        st.info("Choose a data set in the sidebar that a mixture can be fitted to.")
+        return None
+    settings = selection_controls()
+    if not settings.covariance_types:
+        st.warning("Pick at least one covariance type.")
+        return None
+    selection = cache.model_selection(source, settings)
+    chosen = selection.chosen(settings.criterion, settings.covariance_types)
+    note = failures_note(selection.fits)
+    if chosen is None:
+        st.error(f"No mixture could be fitted to this data. {note}")
+        return None
+    st.markdown(f"Chosen: {choices_sentence(selection, settings)}.")
+    left, right = st.columns([3, 2])
+    with left:
+        live_chart(plot_criterion(selection, settings.criterion), key="sel_criterion_chart")
+    with right:
+        cell = (chosen.covariance_type, chosen.n_components)
+        figure = cache.chosen_figure_json(
+            source, settings.n_restarts, settings.split_seed, cell, settings.criterion
+        )
+        live_chart(figure, key="sel_chosen_chart")
+    st.caption(
+        "Each covariance type's lowest value is ringed, the lowest of all starred and drawn on "
+        f"the right. {fits_note(selection, settings)}"
+    )
+    if note:
+        st.warning(note)
+    return selection
+
+
+def held_out_section(selection) -> None:
+    live_chart(plot_held_out(selection), key="sel_heldout_chart")
+    st.caption("Solid: training points; dashed: held out; each held-out maximum ringed.")
 
 
 def selection_data() -> DataSource | None:
