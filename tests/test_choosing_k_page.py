@@ -75,7 +75,7 @@ def _check(at, settings: SelectionSettings, source=DEFAULT_SOURCE) -> None:
     title = plotly_figure(at, CHOSEN)["layout"]["title"]["text"]
     name = criterion.upper()
     assert title.startswith(
-        f"Chosen by {name}: K = {chosen.n_components}, {chosen.covariance_type} covariances"
+        f"Chosen by {name}:<br>K = {chosen.n_components}, {chosen.covariance_type} covariances"
     )
     text = " ".join(m.value for m in at.markdown)
     assert f"**{name} → K = {chosen.n_components}, {chosen.covariance_type}**" in text

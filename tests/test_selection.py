@@ -235,5 +235,5 @@ def test_the_chosen_model_is_drawn_with_its_own_parameters(selection, X):
     resp = np.exp(_log_joint(fit.params, X) - logsumexp(_log_joint(fit.params, X), axis=1)[:, None])
     np.testing.assert_array_equal(figure.data[0].marker.color, mixed_colours(resp))
     title = figure.layout.title.text
-    assert title.startswith(f"Chosen by BIC: K = {fit.n_components}, {fit.covariance_type}")
+    assert title.startswith(f"Chosen by BIC:<br>K = {fit.n_components}, {fit.covariance_type}")
     assert f"BIC = {fit.bic:.1f}" in title

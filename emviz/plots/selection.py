@@ -148,13 +148,17 @@ def plot_chosen(history, fit, criterion: str = "bic") -> go.Figure:
     at ``fit.params`` (`emviz.runs.chosen_history`), shown at its first E-step, where the
     parameters are still the fit's and the colours are their responsibilities."""
     figure = plot_mixture(history, 1)
-    value = fit.criterion(criterion)
+    name = CRITERION_NAMES[criterion]
     figure.update_layout(
+        # four short lines: the figure sits in a narrow column beside the criterion chart
         title_text=(
-            f"Chosen by {CRITERION_NAMES[criterion]}: K = {fit.n_components}, "
-            f"{fit.covariance_type} covariances<br>ℓ = {fit.log_likelihood:.2f}, "
-            f"{CRITERION_NAMES[criterion]} = {value:.1f}"
+            f"Chosen by {name}:<br>K = {fit.n_components}, {fit.covariance_type} covariances"
+            f"<br>{name} = {fit.criterion(criterion):.1f}<br>ℓ = {fit.log_likelihood:.1f}"
         ),
-        height=520,
+        title_font_size=13,
+        title_subtitle_text="",  # a sample's note is too wide for the column: said below it
+        margin_t=100,
+        showlegend=False,  # the step page's legend: colours are components, mixed by q
+        height=440,
     )
     return figure

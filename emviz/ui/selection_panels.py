@@ -9,6 +9,7 @@ import streamlit as st
 from emviz import runs
 from emviz.analysis.selection import DEFAULT_REG_COVAR, K_VALUES
 from emviz.engine import counted
+from emviz.plots.mixture import sample_note
 from emviz.plots.selection import CRITERION_NAMES, plot_criterion, plot_held_out
 from emviz.settings import (
     COVARIANCE_TYPES,
@@ -52,9 +53,16 @@ def criteria_section():
             source, settings.n_restarts, settings.split_seed, cell, settings.criterion
         )
         live_chart(figure, key="sel_chosen_chart")
+    drawn = sample_note(selection.n_samples)
+    one_dimensional = (
+        " In 1-D, full, diag and spherical covariances are the same model: their lines coincide."
+        if chosen.params.n_features == 1
+        else ""
+    )
     st.caption(
         "Each covariance type's lowest value is ringed, the lowest of all starred and drawn on "
-        f"the right. {fits_note(selection, settings)}"
+        f"the right{f' ({drawn})' if drawn else ''}. {fits_note(selection, settings)}"
+        f"{one_dimensional}"
     )
     if note:
         st.warning(note)
