@@ -47,6 +47,13 @@ from emviz.analysis.restarts import (
     premature_ranking,
     run_restarts,
 )
+from emviz.analysis.selection import (
+    DEFAULT_REG_COVAR,
+    K_VALUES,
+    Fit,
+    Selection,
+    fit_grid,
+)
 from emviz.data import (
     PRESETS,
     DataError,
@@ -252,6 +259,36 @@ def pitfalls(X: np.ndarray, settings: ModelSettings):
         identical_start_run(X, model, max_iter=settings.max_iter, tol=settings.tol),
         premature_ranking(X, model, n_restarts=PITFALL_RESTARTS, seed=settings.init_seed),
     )
+
+
+# ---- choosing K ----
+
+
+def selection_obstacle(X: np.ndarray, names: tuple[str, ...] = ()) -> str | None:
+    """Why no mixture at all can be fitted to ``X`` (as `fit_obstacle` says it for K = 1,
+    with the grid's reg_covar); None when the grid can run (its larger K may still fail)."""
+    return fit_obstacle(X[:, :SHOWN_FEATURES], 1, "full", DEFAULT_REG_COVAR, names)
+
+
+def selection_grid(
+    X: np.ndarray, covariance_type: str, n_restarts: int, split_seed: int
+) -> tuple[Fit, ...]:
+    """`fit_grid` of one covariance type, K = 1 … 8, on the shown columns of ``X``."""
+    X = X[:, :SHOWN_FEATURES]
+    return fit_grid(X, covariance_type, K_VALUES, n_restarts, split_seed=split_seed)
+
+
+def selection_of(n_samples: int, grids, n_restarts: int, split_seed: int) -> Selection:
+    """One `Selection` of the `selection_grid` of several covariance types."""
+    fits = tuple(fit for grid in grids for fit in grid)
+    return Selection(fits, n_samples, n_restarts, split_seed)
+
+
+def chosen_history(X: np.ndarray, fit: Fit) -> History:
+    """One EM iteration from ``fit``'s parameters: its E-step holds them with their
+    responsibilities, which `emviz.plots.selection.plot_chosen` draws."""
+    model = GaussianMixture(fit.n_components, fit.covariance_type, DEFAULT_REG_COVAR)
+    return run_em(model, X[:, :SHOWN_FEATURES], fit.params, max_iter=1, tol=0)
 
 
 # ---- "Why EM works": any model of the protocol, optionally broken ----

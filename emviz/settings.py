@@ -69,6 +69,8 @@ SPHERICAL_SEPARATIONS = tuple(0.5 * i for i in range(3, 17))  # R from 1.5 to 8
 SPHERICAL_RESTARTS_RANGE = (50, 500, 50)
 FAR_FACTOR = 10
 """The 1-D far cluster sits at D = FAR_FACTOR · R: far from both others."""
+SELECTION_RESTARTS_RANGE = (1, 10)  # "Choosing K": restarts per fit, 32 fits twice over
+CRITERION_CHOICES = ("bic", "aic", "icl")
 N_PER_CLUSTER = 60  # ample for σ = 1 clusters ≥ 3σ apart, and quick for 500 restarts
 MAX_URL_VALUE = 40  # characters; longer values in a link are ignored
 
@@ -228,6 +230,25 @@ _FAMILY = _slug_of({family.value: family for family in Family})
 _VARIANT = _slug_of({variant.value: variant for variant in Variant})
 _BREAK = _slug_of({mode.value: mode for mode in BreakMode if mode is not BreakMode.NONE})
 _ANY_STEP = _int_in(0, 10**6)
+_CRITERION = _slug_of({name: name for name in CRITERION_CHOICES})
+NO_TYPES = "none"
+
+
+def _covariance_types(text: str) -> tuple[str, ...]:
+    """'full-tied' -> ('full', 'tied'): covariance types in their usual order; 'none' -> ()."""
+    if text == NO_TYPES:
+        return ()
+    names = text.split("-")
+    if not set(names) <= set(COVARIANCE_TYPES) or len(set(names)) != len(names):
+        raise ValueError(
+            "not covariance types from " + ", ".join(COVARIANCE_TYPES) + " joined by -"
+        )
+    return tuple(name for name in COVARIANCE_TYPES if name in names)
+
+
+def _covariance_types_text(types) -> str:
+    return "-".join(types) if types else NO_TYPES
+
 
 FIELDS: dict[str, Field] = {
     field.name: field
@@ -287,6 +308,17 @@ FIELDS: dict[str, Field] = {
         Field("jsep", 4.0, _one_of(SPHERICAL_SEPARATIONS), _float_text, "K clusters: R"),
         Field("jr", 200, _int_in(*SPHERICAL_RESTARTS_RANGE), describe="K clusters: restarts"),
         Field("jseed", 0, _int_in(0, SEED_MAX), describe="K clusters: seed"),
+        # Choosing K
+        Field("sr", 3, _int_in(*SELECTION_RESTARTS_RANGE), describe="restarts per fit"),
+        Field("scrit", "bic", _CRITERION[0], _CRITERION[1], "criterion shown"),
+        Field(
+            "scov",
+            COVARIANCE_TYPES,
+            _covariance_types,
+            _covariance_types_text,
+            "covariance types shown",
+        ),
+        Field("sseed", 0, _int_in(0, SEED_MAX), describe="held-out split seed"),
     )
 }
 
@@ -595,6 +627,26 @@ def spherical_restart_settings_from(values: Mapping[str, Any]) -> SphericalResta
         separation=float(value_of("jsep", values)),
         n_restarts=int(value_of("jr", values)),
         seed=int(value_of("jseed", values)),
+    )
+
+
+@dataclass(frozen=True)
+class SelectionSettings:
+    """What "Choosing K" fits and shows: restarts per fit, the split's seed (these two decide
+    the fits), the criterion and the covariance types drawn."""
+
+    n_restarts: int = FIELDS["sr"].default
+    split_seed: int = FIELDS["sseed"].default
+    criterion: str = FIELDS["scrit"].default
+    covariance_types: tuple[str, ...] = FIELDS["scov"].default
+
+
+def selection_settings_from(values: Mapping[str, Any]) -> SelectionSettings:
+    return SelectionSettings(
+        n_restarts=int(value_of("sr", values)),
+        split_seed=int(value_of("sseed", values)),
+        criterion=value_of("scrit", values),
+        covariance_types=tuple(value_of("scov", values)),
     )
 
 

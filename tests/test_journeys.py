@@ -21,7 +21,7 @@ STEP, WHY, LAND, CMP = (
     "pages/landscape.py",
     "pages/em-vs-gradient.py",
 )
-WIDGETS = ("slider", "selectbox", "number_input", "radio", "toggle", "select_slider")
+WIDGETS = ("slider", "selectbox", "number_input", "radio", "toggle", "select_slider", "multiselect")
 
 
 def _session(query: dict | None = None) -> AppTest:
@@ -260,6 +260,13 @@ def _ends_view(at):
     at.toggle(key="rcmp").set_value(True).run()
 
 
+def _choosing_view(at):
+    at.slider(key="sr").set_value(2).run()
+    at.number_input(key="sseed").set_value(4).run()
+    at.radio(key="scrit").set_value("icl").run()
+    at.multiselect(key="scov").unselect("diag").run()
+
+
 VIEWS = {
     "step": (STEP, _step_view),
     "why": (WHY, _why_view),
@@ -267,6 +274,7 @@ VIEWS = {
     "landscape": (LAND, _landscape_view),
     "comparison": (CMP, _comparison_view),
     "ends": ("pages/where-em-ends-up.py", _ends_view),
+    "choosing": ("pages/choosing-k.py", _choosing_view),
 }
 
 

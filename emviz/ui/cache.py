@@ -25,6 +25,7 @@ from emviz.analysis.variants import (
 from emviz.data import DataError, read_columns
 from emviz.models import InvalidStart
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
+from emviz.plots.selection import plot_chosen
 from emviz.plots.variants import plot_final_fit, plot_objective_traces
 from emviz.settings import (
     SPHERICAL_K_RANGE,
@@ -33,6 +34,7 @@ from emviz.settings import (
     Family,
     LandscapeSettings,
     ModelSettings,
+    SelectionSettings,
     SphericalRestartSettings,
     SymmetricBasinSettings,
     Variant,
@@ -270,3 +272,36 @@ def pitfalls(source: DataSource, settings: ModelSettings):
 @st.cache_resource(max_entries=8, **_RESOURCE)
 def label_switch(source: DataSource, settings: ModelSettings, n_restarts: int):
     return label_switch_example(restarts(source, settings, n_restarts))
+
+
+# ---- choosing K ----
+
+
+@st.cache_resource(max_entries=64, ttl=TTL, show_spinner="Fitting K = 1 … 8…")
+def selection_grid(source: DataSource, covariance_type: str, n_restarts: int, split_seed: int):
+    """One covariance type's fits, cached alone: showing another type fits only that one."""
+    X = load_data(source, state.upload_bytes(source))
+    return runs.selection_grid(X, covariance_type, n_restarts, split_seed)
+
+
+def model_selection(source: DataSource, settings: SelectionSettings):
+    """The `Selection` of the covariance types ``settings`` shows."""
+    grids = [
+        selection_grid(source, t, settings.n_restarts, settings.split_seed)
+        for t in settings.covariance_types
+    ]
+    n_samples = len(load_data(source, state.upload_bytes(source)))
+    return runs.selection_of(n_samples, grids, settings.n_restarts, settings.split_seed)
+
+
+@st.cache_resource(max_entries=16, **_RESOURCE)
+def chosen_figure_json(
+    source: DataSource, n_restarts: int, split_seed: int, chosen: tuple[str, int], criterion: str
+) -> str:
+    """The fit ``chosen`` = (covariance type, K) of the grid of these settings, drawn by
+    `plot_chosen`, as Plotly JSON."""
+    covariance_type, n_components = chosen
+    grid = selection_grid(source, covariance_type, n_restarts, split_seed)
+    fit = next(f for f in grid if f.n_components == n_components)
+    history = runs.chosen_history(load_data(source, state.upload_bytes(source)), fit)
+    return plot_chosen(history, fit, criterion).to_json()

@@ -45,6 +45,9 @@ def pages() -> dict[str, list]:
         "Where EM ends up": [
             st.Page("pages/where-em-ends-up.py", title="Where EM ends up", icon=":material/flag:"),
         ],
+        "When EM goes wrong": [
+            st.Page("pages/choosing-k.py", title="Choosing K", icon=":material/query_stats:"),
+        ],
     }
 
 
