@@ -176,18 +176,22 @@ def plot_solutions(restarts, X, indices, titles) -> go.Figure:
     """Side by side, the fits of the restarts ``indices`` (at most six) on the data ``X``
     (its first two columns), each under its title."""
     indices = list(indices)[:MAX_THUMBNAILS]
+    return plot_fits(X, [restarts.params(r) for r in indices], list(titles)[: len(indices)])
+
+
+def plot_fits(X, fits, titles, *, height: int = 260) -> go.Figure:
+    """Side by side, the mixtures ``fits`` (parameters) on the data ``X`` (its first two
+    columns; in 1-D a histogram under the weighted component densities), each under its
+    title."""
     X = np.asarray(X)[:, :2]
     drawn = drawn_points(len(X), 600)
     fig = make_subplots(
-        rows=1,
-        cols=len(indices),
-        subplot_titles=list(titles)[: len(indices)],
-        horizontal_spacing=0.04,
+        rows=1, cols=len(fits), subplot_titles=list(titles), horizontal_spacing=0.04
     )
-    for column, r in enumerate(indices, start=1):
-        for trace in _solution_traces(X, drawn, restarts.params(r)):
+    for column, params in enumerate(fits, start=1):
+        for trace in _solution_traces(X, drawn, params):
             fig.add_trace(trace, row=1, col=column)
-    for column in range(1, len(indices) + 1):
+    for column in range(1, len(fits) + 1):
         # equal scales in 2-D (circles stay round) by shrinking a panel, never cropping it
         fig.update_xaxes(showticklabels=False, constrain="domain", row=1, col=column)
         fig.update_yaxes(showticklabels=False, constrain="domain", row=1, col=column)
@@ -196,7 +200,7 @@ def plot_solutions(restarts, X, indices, titles) -> go.Figure:
             fig.update_yaxes(scaleanchor=anchor, row=1, col=column)
     fig.update_layout(
         template=THEME,
-        height=260,
+        height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         showlegend=False,
         bargap=0,

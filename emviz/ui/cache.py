@@ -229,3 +229,33 @@ def pitfalls(source: DataSource, settings: ModelSettings):
 @st.cache_resource(max_entries=8, **_RESOURCE)
 def label_switch(source: DataSource, settings: ModelSettings, n_restarts: int):
     return label_switch_example(restarts(source, settings, n_restarts))
+
+
+# ---- failure lab ----
+
+collapse_run = st.cache_resource(max_entries=8, **_RESOURCE)(runs.collapse_run)
+singularity_remedies = st.cache_resource(
+    max_entries=32, ttl=TTL, show_spinner="Running the remedies…"
+)(runs.singularity_remedies)
+separation_fit = st.cache_resource(max_entries=16, **_RESOURCE)(runs.separation_fit)
+
+
+@st.cache_resource(max_entries=1, ttl=TTL, show_spinner="Measuring the rate at every distance…")
+def separation_rates() -> np.ndarray:
+    return _read_only(runs.separation_rates())
+
+
+@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running EM to its limit…")
+def own_rate_study(source: DataSource, settings: ModelSettings):
+    """`runs.own_rate_study` of the step page's run: (study, "") or (None, why not)."""
+    history, error = fit(source, settings)
+    if history is None:
+        return None, error
+    study, reason = runs.own_rate_study(history)
+    return (None, reason) if study is None else (_frozen(study), "")
+
+
+@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running EM to a tight tolerance…")
+def tight_run(source: DataSource, settings: ModelSettings) -> History | None:
+    history, _ = fit(source, settings)
+    return None if history is None else runs.tight_run(history)

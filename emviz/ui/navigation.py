@@ -45,6 +45,9 @@ def pages() -> dict[str, list]:
         "Where EM ends up": [
             st.Page("pages/where-em-ends-up.py", title="Where EM ends up", icon=":material/flag:"),
         ],
+        "When EM goes wrong": [
+            st.Page("pages/failure-lab.py", title="Failure lab", icon=":material/science:"),
+        ],
     }
 
 
