@@ -11,7 +11,7 @@ from scipy.stats import norm
 from emviz.engine import counted
 from emviz.plots.mixture import drawn_points, ellipse_xy
 from emviz.plots.palette import component_colour
-from emviz.plots.restarts import plot_fits
+from emviz.plots.restarts import density_grid, plot_fits
 from emviz.plots.theme import THEME
 
 STOP_COLOUR = "#C00000"
@@ -46,14 +46,6 @@ def _histogram(x: np.ndarray, bins: int = 40) -> go.Bar:
     )
 
 
-def _grid(x: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
-    """A grid over the data that also holds ``extra`` points exactly (a spike's centre)."""
-    low, high = x.min(), x.max()
-    pad = 0.08 * (high - low)
-    grid = np.linspace(low - pad, high + pad, 600)
-    return grid if extra is None else np.sort(np.concatenate([grid, np.ravel(extra)]))
-
-
 # ---- a component collapsing onto one point ----
 
 
@@ -63,7 +55,7 @@ def plot_collapse_fit(history, iteration: int) -> go.Figure:
     params = iteration_params(history)[iteration]
     x = history.X[:, 0]
     histogram = _histogram(x)
-    grid = _grid(x, params.means[:, 0])
+    grid = density_grid(x, params, 600)
     densities = _densities(params, grid)
     top = 1.6 * float(np.max(histogram.y))
     fig = go.Figure([histogram], layout={"template": THEME})
@@ -129,7 +121,7 @@ def plot_collapse_trace(history, iteration: int) -> go.Figure:
                 mode="markers+text",
                 marker={"symbol": "x", "size": 12, "color": STOP_COLOUR},
                 text=[history.stop_reason],
-                textposition="top left",
+                textposition="bottom left",
                 name=f"stop: {history.stop_reason}",
             ),
             row=1,
@@ -167,7 +159,8 @@ def _stop_title(name: str, runs) -> str:
     iterations = sum(run.n_iterations for run in runs)
     restarts = f", {counted(len(runs) - 1, 'restart')}" if len(runs) > 1 else ""
     return (
-        f"{name}<br>{STOP_WORDS[last.stop_reason]} after {iterations} its{restarts}, "
+        f"{name}<br>{STOP_WORDS[last.stop_reason]} after {counted(iterations, 'iteration')}"
+        f"{restarts}, "
         f"ℓ = {last[-1].log_likelihood:.2f}"
     )
 
@@ -260,7 +253,7 @@ def plot_separation_rates(separations, rates, selected: float, X, params) -> go.
     )
     x = X[:, 0]
     fig.add_trace(_histogram(x), row=1, col=2)
-    grid = _grid(x)
+    grid = density_grid(x, params, 400)
     for k, density in enumerate(_densities(params, grid)):
         fig.add_trace(
             go.Scatter(
@@ -289,7 +282,7 @@ def plot_separation_rates(separations, rates, selected: float, X, params) -> go.
 def _fit_outline(params, k: int, dash: str, name: str, X) -> go.Scatter:
     """Component ``k`` of ``params``: its 2σ ellipse (2-D) or weighted density (1-D)."""
     if X.shape[1] == 1:
-        grid = _grid(X[:, 0])
+        grid = density_grid(X[:, 0], params, 400)
         y = _densities(params, grid)[k]
         x = grid
     else:

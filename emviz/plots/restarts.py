@@ -110,12 +110,24 @@ def plot_restart_histogram(restarts, n_samples: int) -> go.Figure:
     )
 
 
+def density_grid(x: np.ndarray, params=None, n_points: int = 200) -> np.ndarray:
+    """Grid points over the 1-D data ``x`` (a little beyond it), with each component of
+    ``params`` sampled across its own ±4σ too: a narrow spike is drawn whole, not missed."""
+    pad = 0.05 * (x.max() - x.min())
+    parts = [np.linspace(x.min() - pad, x.max() + pad, n_points)]
+    if params is not None:
+        across = np.linspace(-4.0, 4.0, 41)
+        sd = np.sqrt(params.covariances[:, 0, 0])
+        parts += [params.means[:, :1] + sd[:, None] * across]
+    return np.unique(np.concatenate([np.ravel(part) for part in parts]))
+
+
 def _solution_traces(X, drawn, params) -> list[go.BaseTraceType]:
     """The data (a sample of it) and one fitted mixture: ellipses and means in 2-D, weighted
     component densities over a histogram in 1-D."""
     if X.shape[1] == 1:
         x = X[:, 0]
-        grid = np.linspace(x.min(), x.max(), 200)
+        grid = density_grid(x, params)
         counts, edges = np.histogram(x, bins=30, density=True)
         traces = [
             go.Bar(

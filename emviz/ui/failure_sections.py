@@ -11,6 +11,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from emviz.engine import counted
 from emviz.plots.failures import (
     STOP_WORDS,
     iteration_params,
@@ -36,6 +37,7 @@ from emviz.ui import cache, state
 from emviz.ui.live_chart import live_chart
 
 QUIET = {"delta_color": "off", "delta_arrow": "off"}  # a metric's second line: no trend
+NOTHING_HIDDEN = 1e-3  # a rate this small: EM is done in an iteration or two
 
 
 def _forget_iteration() -> None:
@@ -55,7 +57,7 @@ def collapse_section() -> None:
         "draws a point of each cluster and the isolated one: equal weights, every variance "
         "the data's. Component 3 keeps the isolated point and loses the rest; the fewer points "
         "it has, the narrower it gets, and the narrower, the fewer points it keeps. With "
-        "`reg_covar = 0` nothing stops it: its variance goes to 0 and ℓ to +∞."
+        "`reg_covar = 0` nothing stops it: its variance goes to 0 and ℓ grows without bound."
     )
     left, right = st.columns(2)
     position = left.select_slider(
@@ -157,12 +159,20 @@ def _own_rate(study, settings: ModelSettings) -> None:
     st.markdown(
         f"**Your run** (the sidebar's data and mixture, K = {settings.n_components}, "
         f"{settings.covariance_type} covariances, from the step page's start), continued past "
-        f"its stopping rule until its iterates stop moving ({study.n_iterations} iterations):"
+        f"its stopping rule until its iterates stop moving "
+        f"({counted(study.n_iterations, 'iteration')}):"
     )
     columns = st.columns(3)
     jacobian = study.jacobian_rate
     columns[0].metric("Jacobian's largest eigenvalue λ", f"{jacobian:.6f}")
-    if study.observed_rate is None:
+    if study.observed_rate is None and jacobian < NOTHING_HIDDEN:
+        columns[1].metric("Rate seen in the iterates", "—")
+        st.info(
+            "EM lands on its limit at once: with nothing hidden (one component, or "
+            "components so far apart that every label is certain) there is no slow phase "
+            "to watch, and λ ≈ 0."
+        )
+    elif study.observed_rate is None:
         columns[1].metric("Rate seen in the iterates", "—")
         st.info(
             "The iterates never reached their linear phase within the iterations allowed: "
@@ -198,7 +208,7 @@ def _digits_cost(rate: float) -> str:
     if rate <= 0:
         return "1"
     if rate >= 1:
-        return "∞"
+        return "never"
     return f"{math.ceil(math.log(1e-6) / math.log(rate)):,}"
 
 
