@@ -112,13 +112,14 @@ def plot_restart_histogram(restarts, n_samples: int) -> go.Figure:
 
 def density_grid(x: np.ndarray, params=None, n_points: int = 200) -> np.ndarray:
     """Grid points over the 1-D data ``x`` (a little beyond it), with each component of
-    ``params`` sampled across its own ±4σ too: a narrow spike is drawn whole, not missed."""
+    ``params`` sampled across its own ±4σ and at its mean too: a narrow spike is drawn whole,
+    its peak included."""
     pad = 0.05 * (x.max() - x.min())
     parts = [np.linspace(x.min() - pad, x.max() + pad, n_points)]
     if params is not None:
         across = np.linspace(-4.0, 4.0, 41)
         sd = np.sqrt(params.covariances[:, 0, 0])
-        parts += [params.means[:, :1] + sd[:, None] * across]
+        parts += [params.means[:, :1] + sd[:, None] * across, params.means[:, 0]]
     return np.unique(np.concatenate([np.ravel(part) for part in parts]))
 
 
