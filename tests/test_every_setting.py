@@ -199,7 +199,13 @@ def test_the_reported_collapse_draws_every_section(page):
 
 @pytest.mark.parametrize(
     "page",
-    ["pages/home.py", "pages/landscape.py", "pages/em-vs-gradient.py", "pages/where-em-ends-up.py"],
+    [
+        "pages/home.py",
+        "pages/landscape.py",
+        "pages/em-vs-gradient.py",
+        "pages/where-em-ends-up.py",
+        "pages/failure-lab.py",
+    ],
 )
 def test_the_other_pages_show_only_finite_numbers(page):
     at = _session(page, "blobs")

@@ -72,7 +72,7 @@ def collapse_section() -> None:
     iteration = right.slider(
         "Iteration shown", 0, last, **state.bind("flit", bounds=(0, last), fallback=last)
     )
-    st.error(history.message, icon=":material/error:")
+    st.warning(history.message, icon=":material/error:")
     charts = st.columns([2, 3], gap="medium")
     with charts[0]:
         live_chart(plot_collapse_fit(history, iteration), key="fl_collapse_fit")
@@ -301,12 +301,13 @@ def wrong_k_section(source: DataSource, settings: ModelSettings) -> None:
             failed.append(f"K = {k}: {error}")
         else:
             fits.append((k, history))
+    shown = component_counts(settings.n_components)
     st.markdown(
-        f"The sidebar's mixture with K − 1, K and K + 1 components (K = {settings.n_components}"
-        "), same initialisation and seed. Too few components merge clusters; too many split one "
-        "or spend a component on a few points — with `reg_covar = 0` it may even collapse. ℓ "
-        "always rises with K (a larger model can do everything a smaller one can), so ℓ alone "
-        "cannot choose K."
+        f"The sidebar's mixture (K = {settings.n_components}) fitted with "
+        f"{shown[0]}, {shown[1]} and {shown[2]} components, same initialisation and seed. Too "
+        "few components merge clusters; too many split one or spend a component on a few "
+        "points — with `reg_covar = 0` it may even collapse. The best ℓ rises with K (a larger "
+        "model can do everything a smaller one can), so ℓ alone cannot choose K."
     )
     if fits:
         live_chart(plot_component_counts(fits), key="fl_wrong_k")
