@@ -614,9 +614,9 @@ def singularity_remedies(position: float, reg_covar: float) -> dict[str, tuple[H
 
 
 def iteration_budget(n_samples: int, n_components: int) -> int:
-    """Iterations allowed to a run the lab continues past the step page's: ~3·10⁶ point ×
-    component evaluations, between 100 and 2000 (about half a second)."""
-    return int(np.clip(3_000_000 // max(n_samples * n_components, 1), 100, 2000))
+    """Iterations allowed to a run the lab continues past the step page's: ~1.5·10⁶ point ×
+    component evaluations, between 100 and 1000 (a few tenths of a second)."""
+    return int(np.clip(1_500_000 // max(n_samples * n_components, 1), 100, 1000))
 
 
 def own_rate_study(history: History) -> tuple[RateStudy | None, str]:

@@ -220,7 +220,7 @@ def test_collapsed_component_is_none_for_other_stops():
 
 @pytest.mark.parametrize("loose_tol", LOOSE_TOL_CHOICES)
 def test_the_loose_stop_is_where_a_loose_run_stops(loose_tol):
-    X = load_preset("Heavy overlap")
+    X = load_preset(FAITHFUL)
     history, _ = runs.fit(X, ModelSettings(3))
     tight = runs.tight_run(history)
     early = runs.early_stop(tight, loose_tol)
@@ -238,6 +238,6 @@ def test_the_loose_stop_is_where_a_loose_run_stops(loose_tol):
 
 
 def test_the_iteration_budget():
-    assert runs.iteration_budget(500, 3) == 2000
+    assert runs.iteration_budget(500, 3) == 1000
+    assert runs.iteration_budget(500, 4) == 750
     assert runs.iteration_budget(5000, 8) == 100
-    assert runs.iteration_budget(5000, 3) == 200

@@ -90,8 +90,8 @@ def em_fixed_point(
     X,
     params: GaussianParams,
     *,
-    xtol: float = 1e-14,
-    max_evaluations: int = 3000,
+    xtol: float = 1e-13,
+    max_evaluations: int = 1000,
 ) -> tuple[GaussianParams, bool]:
     """The fixed point of the EM map near ``params``, found by SQUAREM (Varadhan & Roland
     2008, scheme S3): (θ̂, whether the step ‖M(θ) − θ‖ fell below ``xtol`` · (1 + ‖θ‖)).
@@ -188,16 +188,43 @@ class RateStudy:
         return len(self.errors) - 1
 
 
-def free_jacobian(model: GaussianMixture, X, params: GaussianParams) -> np.ndarray:
-    """The EM map's Jacobian at ``params`` in free coordinates, (n_parameters, n_parameters)."""
+JACOBIAN_STEP = 1e-4
+"""Central-difference step, as a fraction of each coordinate's natural scale. The map's own
+rounding can reach 10⁻¹² on a nearly flat component: a step of 10⁻⁴ keeps that noise below
+10⁻⁸ of a derivative, and the O(step²) truncation error there too."""
+
+
+def natural_scales(model: GaussianMixture, params: GaussianParams) -> np.ndarray:
+    """How far each free coordinate of ``params`` (aligned with `free_vector`) may move before
+    the model changes much: π_k for a weight; for component k's mean √λ_k and for its
+    covariance entries λ_k, λ_k the smallest eigenvalue of Σ_k. A component that is nearly
+    flat (points almost on a line) changes its density a lot when its thin direction moves by
+    a little: steps scaled to the component's whole size would distort it."""
     n_features = params.n_features
-    return em_map_jacobian(
+    thinnest = np.linalg.eigvalsh(params.covariances)[:, 0]  # (K,)
+    k, _, _ = _covariance_entries(model, n_features)
+    means = np.repeat(np.sqrt(thinnest), n_features)
+    return np.concatenate([params.weights[:-1], means, thinnest[k]])
+
+
+def free_jacobian(model: GaussianMixture, X, params: GaussianParams) -> np.ndarray:
+    """The EM map's Jacobian at ``params`` in free coordinates, (n_parameters, n_parameters).
+
+    The central differences step each coordinate by `JACOBIAN_STEP` of its `natural_scales`
+    (in the coordinates u = (θ − θ_params) / scale, where `em_map_jacobian` steps every u by
+    that much), and the result is turned back: J = D J_u D⁻¹, the same eigenvalues.
+    """
+    n_features = params.n_features
+    origin, scales = free_vector(model, params), natural_scales(model, params)
+    in_units = em_map_jacobian(
         model,
         X,
         params,
-        to_vector=lambda p: free_vector(model, p),
-        from_vector=lambda v: params_from_free(model, v, n_features),
+        to_vector=lambda p: (free_vector(model, p) - origin) / scales,
+        from_vector=lambda u: params_from_free(model, origin + u * scales, n_features),
+        step=JACOBIAN_STEP,
     )
+    return scales[:, None] * in_units / scales[None, :]
 
 
 def rate_study(model: GaussianMixture, X, start: GaussianParams, *, max_iter: int) -> RateStudy:
@@ -210,20 +237,26 @@ def rate_study(model: GaussianMixture, X, start: GaussianParams, *, max_iter: in
         When a component collapses on the way (there is no limit to converge to).
     """
     data = model.prepare(X)
-    params, iterates = start, [free_vector(model, start)]
+    params, iterates, arrived = start, [free_vector(model, start)], False
     for _ in range(max_iter):
         params = em_map(model, data, params)
         iterates.append(free_vector(model, params))
-        step = np.linalg.norm(iterates[-1] - iterates[-2])
-        if step <= STILL * (1 + np.linalg.norm(iterates[-1])):
-            break  # moving in the last bits only: the limit, as far as floats can tell
-    limit, _ = em_fixed_point(model, data, params)
+        arrived = _still(iterates[-2], iterates[-1])
+        if arrived:
+            break
+    # cut short by max_iter: SQUAREM takes the last iterate the rest of the way
+    limit = params if arrived else em_fixed_point(model, data, params)[0]
     target = free_vector(model, limit)
     errors = np.linalg.norm(np.asarray(iterates) - target, axis=1)
     eigenvalues = np.linalg.eigvals(free_jacobian(model, data, limit))
     eigenvalues = eigenvalues[np.argsort(-np.abs(eigenvalues))]
     observed, window = _observed_rate(errors / (1 + np.linalg.norm(target)))
     return RateStudy(errors, limit, eigenvalues, em_rate(np.diag(eigenvalues)), observed, window)
+
+
+def _still(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether a step from ``before`` to ``after`` moves only the last bits (see `STILL`)."""
+    return bool(np.linalg.norm(after - before) <= STILL * (1 + np.linalg.norm(after)))
 
 
 def _observed_rate(relative_errors: np.ndarray) -> tuple[float | None, tuple[int, int]]:

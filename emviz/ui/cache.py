@@ -245,9 +245,19 @@ def separation_rates() -> np.ndarray:
     return _read_only(runs.separation_rates())
 
 
-@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running EM to its limit…")
+def _same_start(settings: ModelSettings) -> ModelSettings:
+    """``settings`` with the stopping rule at its defaults: the runs the lab continues past
+    the step page's depend only on its start, so a new tol or max_iter reuses them."""
+    return dataclasses.replace(settings, tol=ModelSettings.tol, max_iter=ModelSettings.max_iter)
+
+
 def own_rate_study(source: DataSource, settings: ModelSettings):
     """`runs.own_rate_study` of the step page's run: (study, "") or (None, why not)."""
+    return _own_rate_study(source, _same_start(settings))
+
+
+@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running EM to its limit…")
+def _own_rate_study(source: DataSource, settings: ModelSettings):
     history, error = fit(source, settings)
     if history is None:
         return None, error
@@ -255,7 +265,12 @@ def own_rate_study(source: DataSource, settings: ModelSettings):
     return (None, reason) if study is None else (_frozen(study), "")
 
 
-@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running EM to a tight tolerance…")
 def tight_run(source: DataSource, settings: ModelSettings) -> History | None:
+    """The step page's run from its start to `runs.TIGHT_TOL` (None when it cannot start)."""
+    return _tight_run(source, _same_start(settings))
+
+
+@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running EM to a tight tolerance…")
+def _tight_run(source: DataSource, settings: ModelSettings) -> History | None:
     history, _ = fit(source, settings)
     return None if history is None else runs.tight_run(history)
