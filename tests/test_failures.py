@@ -241,3 +241,29 @@ def test_the_iteration_budget():
     assert runs.iteration_budget(500, 3) == 1000
     assert runs.iteration_budget(500, 4) == 750
     assert runs.iteration_budget(5000, 8) == 100
+
+
+def test_a_nearly_flat_component_gets_its_true_rate():
+    """Blobs, K = 4: one component holds 7 points nearly on a line (smallest variance 1e-4 of
+    the data's 20). Steps of one length in every coordinate made its Jacobian's rate 1.25 —
+    above 1, impossible at a point EM converges to; steps scaled to each coordinate give the
+    rate the iterates show."""
+    X = load_preset("Well-separated blobs", n_samples=500, seed=0)
+    history, _ = runs.fit(X, ModelSettings(4))
+    study, _ = runs.own_rate_study(history)
+    assert np.linalg.eigvalsh(study.limit.covariances)[:, 0].min() < 1e-3
+    assert study.jacobian_rate < 1
+    assert study.observed_rate == pytest.approx(study.jacobian_rate, abs=1e-3)
+
+
+def test_a_rate_near_one_is_read_from_the_last_third_of_the_iterates():
+    """Heavy overlap, K = 3: λ ≈ 0.997, so 1000 iterations leave EM far from θ̂ (found by
+    SQUAREM); the rate is then read from the last third of them, and still agrees."""
+    X = load_preset("Heavy overlap")
+    history, _ = runs.fit(X, ModelSettings(3))
+    study, _ = runs.own_rate_study(history)
+    assert study.n_iterations == runs.iteration_budget(len(X), 3) == 1000
+    assert not study.in_window and study.window == (666, 1000)
+    assert study.errors[-1] > 1e-4  # not converged: the linear window was never reached
+    assert study.jacobian_rate > 0.99
+    assert study.observed_rate == pytest.approx(study.jacobian_rate, abs=1e-3)

@@ -170,10 +170,13 @@ class RateStudy:
     jacobian_rate : float
         The largest modulus: the fraction of missing information.
     observed_rate : float or None
-        The median of ‖θ_{t+1} − θ̂‖ / ‖θ_t − θ̂‖ over the linear phase (`RATE_WINDOW`); None
-        when the iterates never got there within the iterations allowed.
+        The median of ‖θ_{t+1} − θ̂‖ / ‖θ_t − θ̂‖ over the linear phase (`RATE_WINDOW`); when
+        the iterates never got that close within the iterations allowed (a rate near 1), over
+        the last third of them; None when there is nothing to measure (EM arrived at once).
     window : tuple of int
         (first, last) t whose ratios ``observed_rate`` is the median of (0, 0 when None).
+    in_window : bool
+        Whether ``window`` lies in `RATE_WINDOW` (else it is the last third: an estimate).
     """
 
     errors: np.ndarray
@@ -182,6 +185,7 @@ class RateStudy:
     jacobian_rate: float
     observed_rate: float | None
     window: tuple[int, int]
+    in_window: bool
 
     @property
     def n_iterations(self) -> int:
@@ -250,8 +254,13 @@ def rate_study(model: GaussianMixture, X, start: GaussianParams, *, max_iter: in
     errors = np.linalg.norm(np.asarray(iterates) - target, axis=1)
     eigenvalues = np.linalg.eigvals(free_jacobian(model, data, limit))
     eigenvalues = eigenvalues[np.argsort(-np.abs(eigenvalues))]
-    observed, window = _observed_rate(errors / (1 + np.linalg.norm(target)))
-    return RateStudy(errors, limit, eigenvalues, em_rate(np.diag(eigenvalues)), observed, window)
+    relative = errors / (1 + np.linalg.norm(target))
+    in_window = _linear_phase(relative)
+    steps = in_window or _last_third(relative)
+    observed = float(np.median(relative[1:][steps] / relative[:-1][steps])) if steps else None
+    window = (steps[0], steps[-1] + 1) if steps else (0, 0)
+    rate = em_rate(np.diag(eigenvalues))
+    return RateStudy(errors, limit, eigenvalues, rate, observed, window, bool(in_window))
 
 
 def _still(before: np.ndarray, after: np.ndarray) -> bool:
@@ -259,18 +268,21 @@ def _still(before: np.ndarray, after: np.ndarray) -> bool:
     return bool(np.linalg.norm(after - before) <= STILL * (1 + np.linalg.norm(after)))
 
 
-def _observed_rate(relative_errors: np.ndarray) -> tuple[float | None, tuple[int, int]]:
-    """The median ratio of successive errors inside `RATE_WINDOW`, and the t it spans."""
+def _linear_phase(relative_errors: np.ndarray) -> list[int]:
+    """The t whose step θ_t → θ_{t+1} lies inside `RATE_WINDOW`."""
     low, high = RATE_WINDOW
-    inside = [
+    return [
         t
         for t in range(len(relative_errors) - 1)
         if relative_errors[t] <= high and relative_errors[t + 1] >= low
     ]
-    if not inside:
-        return None, (0, 0)
-    ratios = relative_errors[1:][inside] / relative_errors[:-1][inside]
-    return float(np.median(ratios)), (inside[0], inside[-1] + 1)
+
+
+def _last_third(relative_errors: np.ndarray) -> list[int]:
+    """The t of the last third of the steps, where the error is still above rounding: far
+    from the start's transient, though not yet in `RATE_WINDOW`."""
+    n_steps = len(relative_errors) - 1
+    return [t for t in range(2 * n_steps // 3, n_steps) if relative_errors[t + 1] >= RATE_WINDOW[0]]
 
 
 # ---- collapse onto a point, and restarting the collapsed component ----

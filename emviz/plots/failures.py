@@ -209,7 +209,7 @@ def plot_log_error(study, title: str) -> go.Figure:
         title={"text": title},
         height=360,
         xaxis={"title": "iteration t"},
-        yaxis={"title": "‖θ_t − θ̂‖", "type": "log", "exponentformat": "power"},
+        yaxis={"title": "‖θ_t − θ̂‖", "type": "log", "exponentformat": "power", "dtick": 1},
         legend={"y": -0.25},
     )
     return fig
