@@ -158,8 +158,8 @@ def _own_rate(study, settings: ModelSettings) -> None:
     st.markdown(
         f"**Your run** (the sidebar's data and mixture, K = {settings.n_components}, "
         f"{settings.covariance_type} covariances, from the step page's start), run on past "
-        f"its stopping rule for {counted(study.n_iterations, 'iteration')}, until its iterates "
-        "stopped moving or the lab's limit:"
+        f"its stopping rule for {counted(study.n_iterations, 'iteration')} (until its "
+        "iterates stop moving, or the lab's limit):"
     )
     columns = st.columns(3)
     jacobian = study.jacobian_rate
