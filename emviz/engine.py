@@ -76,8 +76,8 @@ def run_em(
             message = f"Stopped in iteration {iteration}: the M-step produced non-finite values."
             break
         recorder.record(iteration, "M", params, q, evaluated)
-        steady = iteration > first_steady  # this iteration and the one before
-        if steady and monitor.converged([monitor.value(s) for s in recorder.steps[-3::2]]):
+        last_two = [monitor.value(s) for s in recorder.steps[-3::2]]
+        if iteration >= first_steady and monitor.converged(last_two):
             stop_reason = "converged"
             message = (
                 f"Converged after {counted(iteration, 'iteration')}: the "

@@ -24,6 +24,15 @@ from emviz.analysis.basins import (
     two_mean_basin_map,
 )
 from emviz.analysis.bound import m_step_iteration, two_mean_bound_grid
+from emviz.analysis.failures import (
+    RateStudy,
+    em_fixed_point,
+    free_jacobian,
+    isolated_point_sample,
+    isolated_point_start,
+    rate_study,
+    run_with_restarts,
+)
 from emviz.analysis.gradient import (
     learning_rate_sweep,
     params_from_theta,
@@ -54,6 +63,7 @@ from emviz.analysis.selection import (
     Selection,
     fit_grid,
 )
+from emviz.convergence import ConvergenceMonitor
 from emviz.data import (
     PRESETS,
     DataError,
@@ -69,6 +79,7 @@ from emviz.data import (
 from emviz.data.checks import fit_obstacle, standardise
 from emviz.models import (
     AnnealedEStep,
+    GaussianParams,
     InvalidStart,
     MapMStep,
     OvershootingMStep,
@@ -82,6 +93,7 @@ from emviz.models.two_means import TwoMeanMixture
 from emviz.settings import (
     ANNEAL_STEPS,
     FAR_FACTOR,
+    MERGE_SEPARATIONS,
     N_PER_CLUSTER,
     SYMMETRIC_ANGLE,
     BoundRun,
@@ -712,3 +724,167 @@ def _commonest(run: BatchedRun, outcomes: RestartOutcomes, n_samples: int) -> in
     levels = np.round(run.log_likelihoods[bad] / n_samples, 2)
     _, first, counts = np.unique(levels, return_index=True, return_counts=True)
     return int(bad[first[counts.argmax()]])
+
+
+# ---- Failure lab ----
+
+COLLAPSE_MAX_ITER, COLLAPSE_TOL = 500, 1e-8  # every run of the singularity demo
+TIGHT_TOL = 1e-10  # "Stopping too early": the tolerance of the run that has converged
+SEPARATION_SAMPLES, SEPARATION_SEED = 1000, 0  # the two merging components
+
+
+def _collapse_model(reg_covar: float = 0.0) -> GaussianMixture:
+    return GaussianMixture(3, "full", reg_covar)
+
+
+def collapse_run(position: float) -> History:
+    """EM with reg_covar = 0 on the isolated-point sample from the start on that point: it
+    stops 'singular' for every position offered (`ISOLATED_POSITIONS`)."""
+    X = isolated_point_sample(position)
+    return run_em(
+        _collapse_model(),
+        X,
+        isolated_point_start(X, position),
+        max_iter=COLLAPSE_MAX_ITER,
+        tol=COLLAPSE_TOL,
+    )
+
+
+def _remedy_reg_covar(X, start, reg_covar: float) -> tuple[History, ...]:
+    model = _collapse_model(reg_covar)
+    return (run_em(model, X, start, max_iter=COLLAPSE_MAX_ITER, tol=COLLAPSE_TOL),)
+
+
+def _remedy_restart(X, start, reg_covar: float) -> tuple[History, ...]:
+    model = _collapse_model()
+    return run_with_restarts(model, X, start, max_iter=COLLAPSE_MAX_ITER, tol=COLLAPSE_TOL)
+
+
+REMEDY_PRIOR_STRENGTH = 0.3
+"""MAP remedy's prior strength: enough to give the isolated point's component a width; at 1
+the prior also drags it inwards, over hundreds of iterations."""
+
+
+def _remedy_map(X, start, reg_covar: float) -> tuple[History, ...]:
+    # MAP-EM: the prior's pseudo-points keep every variance away from 0 however few points
+    # a component holds; reg_covar stays 0
+    model = MapMStep(_collapse_model(), REMEDY_PRIOR_STRENGTH)
+    return (run_em(model, X, start, max_iter=COLLAPSE_MAX_ITER, tol=COLLAPSE_TOL),)
+
+
+SINGULARITY_REMEDIES = {
+    "reg_covar": _remedy_reg_covar,
+    "remove and restart the component": _remedy_restart,
+    "MAP prior": _remedy_map,
+}
+"""Remedy name → how to run it: ``(X, start, reg_covar) -> the runs, in order`` (one, or one
+per restart). Each runs from the collapse demo's own start; a new remedy is one more entry."""
+
+
+def singularity_remedies(position: float, reg_covar: float) -> dict[str, tuple[History, ...]]:
+    """Every remedy of `SINGULARITY_REMEDIES` on the collapse demo of ``position``."""
+    X = isolated_point_sample(position)
+    start = isolated_point_start(X, position)
+    return {name: remedy(X, start, reg_covar) for name, remedy in SINGULARITY_REMEDIES.items()}
+
+
+def iteration_budget(n_samples: int, n_components: int) -> int:
+    """Iterations allowed to a run the lab continues past the step page's: ~1.5·10⁶ point ×
+    component evaluations, between 100 and 1000 (a few tenths of a second)."""
+    return int(np.clip(1_500_000 // max(n_samples * n_components, 1), 100, 1000))
+
+
+def own_rate_study(history: History) -> tuple[RateStudy | None, str]:
+    """`rate_study` of the step page's run (its model, data and start): (study, "") or
+    (None, why there is no rate to measure)."""
+    model, X = history.model, history.X
+    budget = iteration_budget(len(X), model.n_components)
+    try:
+        return rate_study(model, X, history[0].params, max_iter=budget), ""
+    except SingularParameters as error:
+        return None, (
+            f"This run has no limit to converge to: {error} Raise reg_covar, or choose "
+            "another start, to measure its rate."
+        )
+
+
+def separation_sample(separation: float) -> np.ndarray:
+    """`SEPARATION_SAMPLES` points from ½N(−d/2, 1) + ½N(d/2, 1), d = ``separation``: the same
+    draws for every d (one seed), only the centres move."""
+    x, _ = make_mixture_1d(
+        SEPARATION_SAMPLES,
+        (-separation / 2, separation / 2),
+        (1.0, 1.0),
+        (0.5, 0.5),
+        seed=SEPARATION_SEED,
+    )
+    return x[:, None]
+
+
+def separation_fit(separation: float) -> tuple[GaussianParams, float]:
+    """(θ̂, the EM map's rate there) for a full two-component 1-D mixture on
+    `separation_sample`, from its k-means start."""
+    X, model = separation_sample(separation), GaussianMixture(2)
+    limit, _ = em_fixed_point(model, X, model.init_params(X, "kmeans", seed=0))
+    return limit, em_rate(free_jacobian(model, X, limit))
+
+
+def separation_rates() -> np.ndarray:
+    """The Jacobian's rate at θ̂ for every separation of `MERGE_SEPARATIONS`."""
+    return np.array([separation_fit(d)[1] for d in MERGE_SEPARATIONS])
+
+
+@dataclass(frozen=True)
+class EarlyStop:
+    """One run to a tight tolerance, and where a loose tolerance would have stopped it.
+
+    Attributes
+    ----------
+    tight : History
+        From the step page's start, to `TIGHT_TOL` (or the iteration budget).
+    loose_tol : float
+    loose_step : int
+        The index in ``tight`` of the M-step at which a run with ``loose_tol`` stops (the
+        same arithmetic up to there); the last step when it never would.
+    """
+
+    tight: History
+    loose_tol: float
+    loose_step: int
+
+    @property
+    def loose_params(self):
+        return self.tight[self.loose_step].params
+
+    @property
+    def loose_iteration(self) -> int:
+        return self.tight[self.loose_step].iteration
+
+    @property
+    def log_likelihood_gain(self) -> float:
+        return self.tight[-1].log_likelihood - self.tight[self.loose_step].log_likelihood
+
+    @property
+    def mean_shift(self) -> float:
+        """The largest distance a mean moves between the loose and the tight stop."""
+        moved = self.tight.final_params.means - self.loose_params.means
+        return float(np.linalg.norm(moved, axis=1).max())
+
+
+def tight_run(history: History) -> History:
+    """The step page's run (same model, data and start) again, to `TIGHT_TOL`."""
+    model, X = history.model, history.X
+    budget = iteration_budget(len(X), model.n_components)
+    return run_em(model, X, history[0].params, max_iter=budget, tol=TIGHT_TOL)
+
+
+def early_stop(tight: History, loose_tol: float) -> EarlyStop:
+    """Where ``tight`` would have stopped with ``loose_tol``: the first iteration whose change
+    of the objective per point is below it (the engine's rule, on the same iterates)."""
+    model, X = tight.model, tight.X
+    monitor = ConvergenceMonitor(loose_tol, len(X), model.objective)
+    ends = [0, *(s.index for s in tight.steps if s.phase == "M")]  # step 0, then each M-step
+    values = [monitor.value(tight[i]) for i in ends]
+    settled = np.flatnonzero(monitor.settled(values[:-1], values[1:]))
+    loose_step = ends[settled[0] + 1] if len(settled) else ends[-1]
+    return EarlyStop(tight, loose_tol, loose_step)

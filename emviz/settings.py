@@ -73,6 +73,13 @@ SELECTION_RESTARTS_RANGE = (1, 10)  # "Choosing K": restarts per fit, 32 fits tw
 CRITERION_CHOICES = ("bic", "aic", "icl")
 N_PER_CLUSTER = 60  # ample for σ = 1 clusters ≥ 3σ apart, and quick for 500 restarts
 MAX_URL_VALUE = 40  # characters; longer values in a link are ignored
+# Failure lab: where the isolated point of the collapse demo lies (EM collapses onto it from
+# every one of these), the remedy's reg_covar, the distances of the two merging components
+# (in σ), and the loose tolerances to compare with a tight one
+ISOLATED_POSITIONS = (8.0, 9.0, 10.0, 11.0, 12.0)
+REMEDY_REG_CHOICES = (1e-4, 1e-3, 1e-2, 1e-1)
+MERGE_SEPARATIONS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)
+LOOSE_TOL_CHOICES = (1e-1, 1e-2, 1e-3, 1e-4)
 
 
 class Family(Enum):
@@ -319,6 +326,12 @@ FIELDS: dict[str, Field] = {
             "covariance types shown",
         ),
         Field("sseed", 0, _int_in(0, SEED_MAX), describe="held-out split seed"),
+        # Failure lab
+        Field("flx", 8.0, _one_of(ISOLATED_POSITIONS), _float_text, "isolated point at"),
+        Field("flit", None, _ANY_STEP, describe="collapse: iteration shown"),
+        Field("flreg", 1e-3, _one_of(REMEDY_REG_CHOICES), _float_text, "remedy's reg_covar"),
+        Field("flsep", 3.0, _one_of(MERGE_SEPARATIONS), _float_text, "distance of the centres"),
+        Field("fltol", 1e-1, _one_of(LOOSE_TOL_CHOICES), _float_text, "loose tolerance"),
     )
 }
 

@@ -204,6 +204,7 @@ def test_the_reported_collapse_draws_every_section(page):
         "pages/landscape.py",
         "pages/em-vs-gradient.py",
         "pages/where-em-ends-up.py",
+        "pages/failure-lab.py",
         "pages/choosing-k.py",
     ],
 )

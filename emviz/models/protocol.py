@@ -73,8 +73,8 @@ Optional capabilities
     iteration it serves (a temperature schedule, a seeded random draw per iteration). The
     engine and `History` call it through `e_step_for`, so a recorded run can be recomputed
     exactly; ``e_step(data, params)`` is the E-step outside any run. ``steady_from`` is the
-    first iteration from which the E-step is the same map every iteration (None: never, as
-    for a random draw): the engine does not stop for convergence before it.
+    first iteration at which the run may stop for convergence: the E-steps of it and of the
+    iteration before are the same map (None: never, as for a random draw).
 ``Capability.CONJUGATE_PRIOR``
     The model has a conjugate prior p(θ) whose pseudo-counts (`PriorCounts`) set its strength
     and whose scale comes from the data; it offers ``map_m_step(data, posterior, counts)``,
@@ -125,8 +125,9 @@ class Capability(StrEnum):
 
 
 def steady_from(model) -> float:
-    """The first iteration whose E-step is the model's steady one (`Capability.ITERATION_E_STEP`):
-    1 for every other model, infinity for one that never settles."""
+    """The first iteration at which a run of ``model`` may stop for convergence
+    (`Capability.ITERATION_E_STEP`): 1 for every other model, infinity for one that never
+    settles."""
     if Capability.ITERATION_E_STEP not in model.capabilities:
         return 1
     first = model.steady_from

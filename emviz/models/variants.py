@@ -387,8 +387,9 @@ class AnnealedEStep(_QVariant):
 
     @property
     def steady_from(self) -> int:
-        """From iteration n_steps + 1 on, T = 1: plain EM, which may stop when it converges."""
-        return self.n_steps + 1
+        """From iteration n_steps + 1 on, T = 1: plain EM; from the iteration after it, two
+        iterations of it can be compared, and the run may stop when it converges."""
+        return self.n_steps + 2
 
     def temperature_at(self, iteration: int | None) -> float:
         """T of ``iteration`` (None, outside a run: 1)."""

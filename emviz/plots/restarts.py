@@ -110,12 +110,25 @@ def plot_restart_histogram(restarts, n_samples: int) -> go.Figure:
     )
 
 
+def density_grid(x: np.ndarray, params=None, n_points: int = 200) -> np.ndarray:
+    """Grid points over the 1-D data ``x`` (a little beyond it), with each component of
+    ``params`` sampled across its own ±4σ and at its mean too: a narrow spike is drawn whole,
+    its peak included."""
+    pad = 0.05 * (x.max() - x.min())
+    parts = [np.linspace(x.min() - pad, x.max() + pad, n_points)]
+    if params is not None:
+        across = np.linspace(-4.0, 4.0, 41)
+        sd = np.sqrt(params.covariances[:, 0, 0])
+        parts += [params.means[:, :1] + sd[:, None] * across, params.means[:, 0]]
+    return np.unique(np.concatenate([np.ravel(part) for part in parts]))
+
+
 def _solution_traces(X, drawn, params) -> list[go.BaseTraceType]:
     """The data (a sample of it) and one fitted mixture: ellipses and means in 2-D, weighted
     component densities over a histogram in 1-D."""
     if X.shape[1] == 1:
         x = X[:, 0]
-        grid = np.linspace(x.min(), x.max(), 200)
+        grid = density_grid(x, params)
         counts, edges = np.histogram(x, bins=30, density=True)
         traces = [
             go.Bar(
@@ -176,18 +189,22 @@ def plot_solutions(restarts, X, indices, titles) -> go.Figure:
     """Side by side, the fits of the restarts ``indices`` (at most six) on the data ``X``
     (its first two columns), each under its title."""
     indices = list(indices)[:MAX_THUMBNAILS]
+    return plot_fits(X, [restarts.params(r) for r in indices], list(titles)[: len(indices)])
+
+
+def plot_fits(X, fits, titles, *, height: int = 260) -> go.Figure:
+    """Side by side, the mixtures ``fits`` (parameters) on the data ``X`` (its first two
+    columns; in 1-D a histogram under the weighted component densities), each under its
+    title."""
     X = np.asarray(X)[:, :2]
     drawn = drawn_points(len(X), 600)
     fig = make_subplots(
-        rows=1,
-        cols=len(indices),
-        subplot_titles=list(titles)[: len(indices)],
-        horizontal_spacing=0.04,
+        rows=1, cols=len(fits), subplot_titles=list(titles), horizontal_spacing=0.04
     )
-    for column, r in enumerate(indices, start=1):
-        for trace in _solution_traces(X, drawn, restarts.params(r)):
+    for column, params in enumerate(fits, start=1):
+        for trace in _solution_traces(X, drawn, params):
             fig.add_trace(trace, row=1, col=column)
-    for column in range(1, len(indices) + 1):
+    for column in range(1, len(fits) + 1):
         # equal scales in 2-D (circles stay round) by shrinking a panel, never cropping it
         fig.update_xaxes(showticklabels=False, constrain="domain", row=1, col=column)
         fig.update_yaxes(showticklabels=False, constrain="domain", row=1, col=column)
@@ -196,7 +213,7 @@ def plot_solutions(restarts, X, indices, titles) -> go.Figure:
             fig.update_yaxes(scaleanchor=anchor, row=1, col=column)
     fig.update_layout(
         template=THEME,
-        height=260,
+        height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         showlegend=False,
         bargap=0,

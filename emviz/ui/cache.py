@@ -305,3 +305,50 @@ def chosen_figure_json(
     fit = next(f for f in grid if f.n_components == n_components)
     history = runs.chosen_history(load_data(source, state.upload_bytes(source)), fit)
     return plot_chosen(history, fit, criterion).to_json()
+
+
+# ---- failure lab ----
+
+collapse_run = st.cache_resource(max_entries=8, **_RESOURCE)(runs.collapse_run)
+singularity_remedies = st.cache_resource(
+    max_entries=32, ttl=TTL, show_spinner="Running the remedies…"
+)(runs.singularity_remedies)
+separation_fit = st.cache_resource(max_entries=16, **_RESOURCE)(runs.separation_fit)
+
+
+@st.cache_resource(max_entries=1, ttl=TTL, show_spinner="Measuring the rate at every distance…")
+def separation_rates() -> np.ndarray:
+    return _read_only(runs.separation_rates())
+
+
+def _same_start(settings: ModelSettings) -> ModelSettings:
+    """``settings`` with the stopping rule at its defaults: the runs the lab continues past
+    the step page's depend only on its start, so a new tol or max_iter reuses them; and on
+    plain EM, whatever the sidebar's variant."""
+    plain = settings.plain()  # the lab studies plain EM, whatever the sidebar's variant
+    return dataclasses.replace(plain, tol=ModelSettings.tol, max_iter=ModelSettings.max_iter)
+
+
+def own_rate_study(source: DataSource, settings: ModelSettings):
+    """`runs.own_rate_study` of the step page's run: (study, "") or (None, why not)."""
+    return _own_rate_study(source, _same_start(settings))
+
+
+@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running EM to its limit…")
+def _own_rate_study(source: DataSource, settings: ModelSettings):
+    history, error = fit(source, settings)
+    if history is None:
+        return None, error
+    study, reason = runs.own_rate_study(history)
+    return (None, reason) if study is None else (_frozen(study), "")
+
+
+def tight_run(source: DataSource, settings: ModelSettings) -> History | None:
+    """The step page's run from its start to `runs.TIGHT_TOL` (None when it cannot start)."""
+    return _tight_run(source, _same_start(settings))
+
+
+@st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running EM to a tight tolerance…")
+def _tight_run(source: DataSource, settings: ModelSettings) -> History | None:
+    history, _ = fit(source, settings)
+    return None if history is None else runs.tight_run(history)

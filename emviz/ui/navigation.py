@@ -46,6 +46,7 @@ def pages() -> dict[str, list]:
             st.Page("pages/where-em-ends-up.py", title="Where EM ends up", icon=":material/flag:"),
         ],
         "When EM goes wrong": [
+            st.Page("pages/failure-lab.py", title="Failure lab", icon=":material/science:"),
             st.Page("pages/choosing-k.py", title="Choosing K", icon=":material/query_stats:"),
         ],
     }

@@ -39,6 +39,7 @@ PAGES = [
     ("landscape", "Likelihood landscape", "Likelihood landscape", "?m1=1.5"),
     ("em-vs-gradient", "EM or gradient ascent?", "EM or gradient ascent?", "?clr=1.0"),
     ("where-em-ends-up", "Where EM ends up", "Where EM ends up", "?xsep=4.0"),
+    ("failure-lab", "Failure lab", "Failure lab", "?flx=10.0"),
     ("choosing-k", "Choosing K", "Choosing K", "?scrit=icl"),
 ]
 
