@@ -52,3 +52,19 @@ st.markdown(
     "Monotone climbing, staying inside the parameter space, no learning rate, and EM's linear "
     "rate against the Jacobian of the EM map — with Newton's quadratic one beside it."
 )
+page_link("pages/where-em-ends-up.py", label="**Where EM ends up**", icon=":material/flag:")
+st.markdown(
+    "Which maximum EM reaches depends on where it starts: two components almost always find "
+    "the truth, three or more often do not; restarts of your own mixture, grouped into "
+    "solutions up to label switching."
+)
+page_link("pages/failure-lab.py", label="**Failure lab**", icon=":material/science:")
+st.markdown(
+    "A component collapsing onto a single point and three remedies, convergence so slow it "
+    "looks finished, a stop before the top, and the wrong number of components."
+)
+page_link("pages/choosing-k.py", label="**Choosing K**", icon=":material/query_stats:")
+st.markdown(
+    "BIC, AIC and ICL against the number of components for every covariance type, and the "
+    "likelihood on held-out points."
+)
