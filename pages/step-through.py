@@ -19,7 +19,7 @@ from emviz.ui.panels import (
 )
 from emviz.ui.pickers import pick_and_fit
 from emviz.ui.step_controls import stepper_controls
-from emviz.ui.variant_panels import variant_comparison
+from emviz.ui.variant_panels import variant_comparison, variant_formula_note
 
 enter_through_app()
 
@@ -70,6 +70,7 @@ else:
     downloads(history, lambda: plot_mixture(history, cursor, selected=selected))
 
     st.subheader("The formulas of each half-step")
+    variant_formula_note(settings)
     phase_formulas(settings.covariance_type, settings.reg_covar)
 
     st.subheader("Play the whole run")

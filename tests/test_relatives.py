@@ -160,3 +160,13 @@ def test_another_model_is_not_ranked_by_its_likelihood():
     plain = RunSummary("plain EM", -100.0, 9, "converged", 0)
     sentence = comparison_sentence(variant, plain, 50, 1.0, same_model=False)
     assert "not compared" in sentence and "ends higher" not in sentence
+
+
+def test_a_gap_too_small_to_print_is_called_equal():
+    from emviz.analysis.variants import RunSummary, comparison_sentence
+
+    variant = RunSummary("tempered EM (T = 0.5)", -100.001, 5, "converged", 1)
+    plain = RunSummary("plain EM", -100.0, 6, "converged", 0)
+    sentence = comparison_sentence(variant, plain, 500, 1.0)
+    assert "both end at the same log-likelihood (to 0.0001 per point)" in sentence
+    assert "0.0000" not in sentence

@@ -52,9 +52,17 @@ def test_each_variant_runs_and_is_compared_with_plain_em(at, kind, control, valu
     np.testing.assert_allclose(traces["plain EM"][-1], plain[-1].log_likelihood)
     # the step view shows the variant's run: its last step is reachable and its start is plain EM's
     np.testing.assert_array_equal(history[0].params.means, plain[0].params.means)
-    sentence = at.info[-1].value
-    assert sentence.startswith("From the same start")
+    sentence = next(i.value for i in at.info if i.value.startswith("From the same start"))
     assert f"{history[-1].iteration} iterations" in sentence
+    notes = " ".join(i.value for i in at.info)
+    expected_note = {
+        Variant.TEMPERED: "E-step of this variant",
+        Variant.KMEANS: "fixes every",
+        Variant.STOCHASTIC: "is drawn from",
+        Variant.ANNEALED: "falling from",
+        Variant.MAP: "M-step of this variant",
+    }[kind]
+    assert expected_note in notes
     fits = plotly_figure(at, "variant_fit_chart")
     assert any(t.get("name") == "assignment boundary" for t in fits["data"])
 

@@ -94,8 +94,8 @@ def comparison_sentence(
             f"the two fit different models ({variant.name} fixes the weights and the "
             "covariances), so their log-likelihoods are not compared"
         )
-    elif abs(gap) < 1e-6:
-        verdict = "both end at the same log-likelihood"
+    elif abs(gap) < 5e-5:  # would print as 0.0000
+        verdict = "both end at the same log-likelihood (to 0.0001 per point)"
     elif gap > 0:
         verdict = f"{variant.name} ends higher, by {gap:.4f} per point"
     else:

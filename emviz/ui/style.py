@@ -31,9 +31,9 @@ STYLE = """
 @media (max-width: 640px) { .katex-display > .katex { font-size: 0.95em; } }
 @media (max-width: 420px) { .katex-display > .katex { font-size: 0.85em; } }
 /* ... and the step page's two formula columns stack when the main area is narrow (a projector
-   with the sidebar open). Viewport media queries, not container queries or :has(): those make
-   every style recalculation of the page slower, and a step click recalculates it. */
-@media (max-width: 1180px) {
+   or a 1280 px screen, with the sidebar open). Viewport media queries, not container queries
+   or :has(): those make every style recalculation slower, and a step click recalculates it. */
+@media (max-width: 1400px) {
   .st-key-formulas [data-testid="stColumn"] { flex: 1 1 100%; width: 100%; min-width: 100%; }
 }
 </style>

@@ -42,6 +42,39 @@ _WHAT_TO_SEE = {
 }
 
 
+_FORMULAS = {
+    Variant.TEMPERED: (
+        r"E-step of this variant: $q_{nk} \propto \big(\pi_k\,\mathcal{N}(x_n \mid \mu_k, "
+        r"\Sigma_k)\big)^{1/T}$ (at $T = 0$: 1 for each point's most probable component, 0 "
+        r"for the others). The M-step is the one below, with $q$ in place of $r$."
+    ),
+    Variant.KMEANS: (
+        r"This variant fixes every $\pi_k = 1/K$ and $\Sigma_k = \sigma^2 I$: the E-step "
+        r"compares $\lVert x_n - \mu_k \rVert^2$ only (at $\sigma = 0$ the nearest mean takes "
+        r"the point) and the M-step updates the means alone, $\mu_k = \sum_n r_{nk} x_n / N_k$."
+    ),
+    Variant.STOCHASTIC: (
+        r"E-step of this variant: each label $z_n$ is drawn from $(r_{n1}, \dots, r_{nK})$ and "
+        r"$q$ puts 1 on the drawn label. The M-step is the one below, with $q$ in place of $r$."
+    ),
+    Variant.ANNEALED: (
+        r"E-step of this variant: $q_{nk} \propto \big(\pi_k\,\mathcal{N}(x_n \mid \mu_k, "
+        r"\Sigma_k)\big)^{1/T_t}$ with $T_t$ falling from $T_0$ to 1; then the E-step below."
+    ),
+    Variant.MAP: (
+        r"M-step of this variant: $\theta$ maximises $Q + \log p(\theta)$: $N_k$, the means "
+        r"and the covariances below each gain the prior's pseudo-points (Dirichlet on "
+        r"$\pi$, a Normal–Wishart prior on each component; `emviz.models.gaussian_priors`)."
+    ),
+}
+
+
+def variant_formula_note(settings: ModelSettings) -> None:
+    """Above the formulas: what the sidebar's variant changes in them (nothing for EM)."""
+    if settings.variant.kind is not Variant.EM:
+        st.info(_FORMULAS[settings.variant.kind])
+
+
 def variant_comparison(source: DataSource, settings: ModelSettings) -> None:
     """Both final fits side by side with their assignment boundaries, and both ℓ traces."""
     if settings.variant.kind is Variant.EM:
