@@ -89,10 +89,12 @@ from emviz.models import (
     TemperedEStep,
     WeightlessEStep,
 )
+from emviz.models.linkage import GeneticLinkage, LinkageParams
 from emviz.models.two_means import TwoMeanMixture
 from emviz.settings import (
     ANNEAL_STEPS,
     FAR_FACTOR,
+    LINKAGE_ITERATIONS,
     MERGE_SEPARATIONS,
     N_PER_CLUSTER,
     SYMMETRIC_ANGLE,
@@ -888,3 +890,14 @@ def early_stop(tight: History, loose_tol: float) -> EarlyStop:
     settled = np.flatnonzero(monitor.settled(values[:-1], values[1:]))
     loose_step = ends[settled[0] + 1] if len(settled) else ends[-1]
     return EarlyStop(tight, loose_tol, loose_step)
+
+
+# ---- Genetic linkage (Dempster, Laird & Rubin 1977) ----
+
+
+def linkage_run(counts: tuple[int, int, int, int], start: float) -> History:
+    """EM on the linkage ``counts`` from θ = ``start``, `LINKAGE_ITERATIONS` iterations (no
+    early stop: the table shows the errors shrinking far below any tolerance). Raises
+    `InvalidStart` for counts or a start that cannot be run."""
+    model = GeneticLinkage(counts)
+    return run_em(model, model.X, LinkageParams(start), max_iter=LINKAGE_ITERATIONS, tol=0)

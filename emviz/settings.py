@@ -24,6 +24,7 @@ from typing import Any
 
 from emviz.data import PRESETS, preset_names
 from emviz.models import TwoMeanMixture
+from emviz.models.linkage import DLR_COUNTS
 
 # ---- the choices offered -------------------------------------------------------------------
 
@@ -80,6 +81,10 @@ ISOLATED_POSITIONS = (8.0, 9.0, 10.0, 11.0, 12.0)
 REMEDY_REG_CHOICES = (1e-4, 1e-3, 1e-2, 1e-1)
 MERGE_SEPARATIONS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)
 LOOSE_TOL_CHOICES = (1e-1, 1e-2, 1e-3, 1e-4)
+# Genetic linkage: each cell's count, the start θ, and the iterations run (DLR's table has 8)
+LINKAGE_COUNT_MAX = 10**6
+LINKAGE_START_RANGE = (0.01, 0.99)
+LINKAGE_ITERATIONS = 12
 
 
 class Family(Enum):
@@ -332,6 +337,13 @@ FIELDS: dict[str, Field] = {
         Field("flreg", 1e-3, _one_of(REMEDY_REG_CHOICES), _float_text, "remedy's reg_covar"),
         Field("flsep", 3.0, _one_of(MERGE_SEPARATIONS), _float_text, "distance of the centres"),
         Field("fltol", 1e-1, _one_of(LOOSE_TOL_CHOICES), _float_text, "loose tolerance"),
+        # Genetic linkage
+        *(
+            Field(f"gy{i + 1}", y, _int_in(0, LINKAGE_COUNT_MAX), describe=f"linkage: y{i + 1}")
+            for i, y in enumerate(DLR_COUNTS)
+        ),
+        Field("gth", 0.5, _float_in(*LINKAGE_START_RANGE), _float_text, "linkage: start θ"),
+        Field("gstep", 0, _ANY_STEP, describe="shown step of the linkage run"),
     )
 }
 

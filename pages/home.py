@@ -68,3 +68,10 @@ st.markdown(
     "BIC, AIC and ICL against the number of components for every covariance type, and the "
     "likelihood on held-out points."
 )
+page_link(
+    "pages/genetic-linkage.py", label="**Genetic linkage (1977)**", icon=":material/genetics:"
+)
+st.markdown(
+    "The example that named EM: Rao's linkage counts, Dempster, Laird & Rubin's table of "
+    "iterates, and EM's rate as the fraction of the information that is missing."
+)

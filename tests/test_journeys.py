@@ -267,6 +267,12 @@ def _choosing_view(at):
     at.multiselect(key="scov").unselect("diag").run()
 
 
+def _linkage_view(at):
+    at.number_input(key="gy2").set_value(25).run()
+    at.number_input(key="gth").set_value(0.8).run()
+    _click(at, "iteration", 2)
+
+
 VIEWS = {
     "step": (STEP, _step_view),
     "why": (WHY, _why_view),
@@ -275,6 +281,7 @@ VIEWS = {
     "comparison": (CMP, _comparison_view),
     "ends": ("pages/where-em-ends-up.py", _ends_view),
     "choosing": ("pages/choosing-k.py", _choosing_view),
+    "linkage": ("pages/genetic-linkage.py", _linkage_view),
 }
 
 

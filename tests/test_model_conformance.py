@@ -26,6 +26,7 @@ from emviz.models import (
     VARIANTS,
     AnnealedEStep,
     GaussianMixture,
+    GeneticLinkage,
     MapMStep,
     OvershootingMStep,
     SphericalMeansMixture,
@@ -78,6 +79,7 @@ EXAMPLES = {
     "TwoMeanMixture": (TwoMeanMixture(), _two_mean_data, "spread"),
     "SymmetricMixture": (SymmetricMixture(), _symmetric_data, "random_from_data"),
     "SphericalMeansMixture": (SphericalMeansMixture(3, 1.5), _jin_data, "random_from_data"),
+    "GeneticLinkage": (GeneticLinkage(), lambda: GeneticLinkage().X, "half"),
     "OvershootingMStep of GaussianMixture": (
         OvershootingMStep(GaussianMixture(3), 2.5),
         _gaussian_data,

@@ -7,6 +7,7 @@ from emviz.models.gaussian_mixture import (
     GaussianParams,
     GaussianPosterior,
 )
+from emviz.models.linkage import GeneticLinkage
 from emviz.models.protocol import InvalidStart, LatentVariableModel, SingularParameters
 from emviz.models.spherical_means import SphericalMeansMixture
 from emviz.models.symmetric import SymmetricMixture, SymmetricParams
@@ -26,6 +27,7 @@ MODEL_TYPES = {
     "TwoMeanMixture": TwoMeanMixture,
     "SymmetricMixture": SymmetricMixture,
     "SphericalMeansMixture": SphericalMeansMixture,
+    "GeneticLinkage": GeneticLinkage,
 }
 
 
@@ -51,6 +53,7 @@ __all__ = [
     "GaussianMixture",
     "GaussianParams",
     "GaussianPosterior",
+    "GeneticLinkage",
     "InvalidStart",
     "LatentVariableModel",
     "MODEL_TYPES",

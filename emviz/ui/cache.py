@@ -352,3 +352,6 @@ def tight_run(source: DataSource, settings: ModelSettings) -> History | None:
 def _tight_run(source: DataSource, settings: ModelSettings) -> History | None:
     history, _ = fit(source, settings)
     return None if history is None else runs.tight_run(history)
+
+
+linkage_run = st.cache_resource(max_entries=32, **_RESOURCE)(runs.linkage_run)
