@@ -7,6 +7,7 @@ from emviz.models.gaussian_mixture import (
     GaussianParams,
     GaussianPosterior,
 )
+from emviz.models.ppca import ProbabilisticPCA
 from emviz.models.protocol import InvalidStart, LatentVariableModel, SingularParameters
 from emviz.models.spherical_means import SphericalMeansMixture
 from emviz.models.symmetric import SymmetricMixture, SymmetricParams
@@ -26,6 +27,7 @@ MODEL_TYPES = {
     "TwoMeanMixture": TwoMeanMixture,
     "SymmetricMixture": SymmetricMixture,
     "SphericalMeansMixture": SphericalMeansMixture,
+    "ProbabilisticPCA": ProbabilisticPCA,
 }
 
 
@@ -57,6 +59,7 @@ __all__ = [
     "AnnealedEStep",
     "MapMStep",
     "OvershootingMStep",
+    "ProbabilisticPCA",
     "SingularParameters",
     "StochasticEStep",
     "TemperedEStep",
