@@ -73,6 +73,7 @@ from emviz.data import (
     load_preset,
     make_mixture_1d,
     make_two_mean_sample,
+    ppca_sample,
     read_points,
     symmetric_sample,
 )
@@ -89,6 +90,7 @@ from emviz.models import (
     TemperedEStep,
     WeightlessEStep,
 )
+from emviz.models.ppca import PPCAParams, ProbabilisticPCA, maximum_likelihood_params
 from emviz.models.two_means import TwoMeanMixture
 from emviz.settings import (
     ANNEAL_STEPS,
@@ -102,6 +104,7 @@ from emviz.settings import (
     Family,
     LandscapeSettings,
     ModelSettings,
+    PPCASettings,
     SphericalRestartSettings,
     SymmetricBasinSettings,
     Variant,
@@ -888,3 +891,29 @@ def early_stop(tight: History, loose_tol: float) -> EarlyStop:
     settled = np.flatnonzero(monitor.settled(values[:-1], values[1:]))
     loose_step = ends[settled[0] + 1] if len(settled) else ends[-1]
     return EarlyStop(tight, loose_tol, loose_step)
+
+
+# ---- probabilistic PCA ----
+
+PPCA_MAX_ITER, PPCA_TOL = 500, 1e-10  # long enough to reach the closed form in every setting
+
+
+@dataclass(frozen=True, eq=False)
+class PPCARun:
+    """EM for probabilistic PCA (one latent dimension) on generated data, and what it should
+    reach: the closed-form maximum-likelihood solution and the direction the data came from."""
+
+    history: History
+    w_star: np.ndarray
+    closed_form: PPCAParams
+
+
+def ppca_run(settings: PPCASettings) -> PPCARun:
+    X, w_star = ppca_sample(
+        settings.n_samples, settings.dimension, settings.noise, seed=settings.seed
+    )
+    model = ProbabilisticPCA(1)
+    history = run_em(
+        model, X, settings.init, max_iter=PPCA_MAX_ITER, tol=PPCA_TOL, seed=settings.seed
+    )
+    return PPCARun(history, w_star, maximum_likelihood_params(X, 1))

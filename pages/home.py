@@ -68,3 +68,8 @@ st.markdown(
     "BIC, AIC and ICL against the number of components for every covariance type, and the "
     "likelihood on held-out points."
 )
+page_link("pages/ppca.py", label="**Probabilistic PCA**", icon=":material/timeline:")
+st.markdown(
+    "EM beyond mixtures: the hidden variable is a point's position on a line, and W turns "
+    "onto the principal direction with no eigen-decomposition."
+)

@@ -267,6 +267,13 @@ def _choosing_view(at):
     at.multiselect(key="scov").unselect("diag").run()
 
 
+def _ppca_view(at):
+    at.radio(key="ppdim").set_value(3).run()
+    at.select_slider(key="ppnoise").set_value(1.0).run()
+    at.radio(key="ppinit").set_value("first_axis").run()
+    at.button(key="step_iteration").click().run()
+
+
 VIEWS = {
     "step": (STEP, _step_view),
     "why": (WHY, _why_view),
@@ -275,6 +282,7 @@ VIEWS = {
     "comparison": (CMP, _comparison_view),
     "ends": ("pages/where-em-ends-up.py", _ends_view),
     "choosing": ("pages/choosing-k.py", _choosing_view),
+    "ppca": ("pages/ppca.py", _ppca_view),
 }
 
 

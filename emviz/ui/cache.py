@@ -352,3 +352,10 @@ def tight_run(source: DataSource, settings: ModelSettings) -> History | None:
 def _tight_run(source: DataSource, settings: ModelSettings) -> History | None:
     history, _ = fit(source, settings)
     return None if history is None else runs.tight_run(history)
+
+
+# ---- probabilistic PCA ----
+
+ppca_run = st.cache_resource(max_entries=16, ttl=TTL, show_spinner="Running EM for PPCA…")(
+    runs.ppca_run
+)
