@@ -80,10 +80,9 @@ def why_em_section() -> None:
         "**Why EM, when PCA has a closed form?** The maximum of ℓ is known (Tipping & Bishop "
         "1999): the eigen-decomposition of the sample covariance S (1/N) gives it,"
     )
-    st.latex(
-        r"W_{ML} = U_L(\Lambda_L - \sigma^2_{ML} I)^{1/2} R,\qquad "
-        r"\sigma^2_{ML} = \frac{1}{D-L}\sum_{i=L+1}^{D}\lambda_i,\qquad \mu_{ML} = \bar x"
-    )
+    # one formula a line: together they are wider than a phone
+    st.latex(r"W_{ML} = U_L(\Lambda_L - \sigma^2_{ML} I)^{1/2} R")
+    st.latex(r"\sigma^2_{ML} = \frac{1}{D-L}\sum_{i=L+1}^{D}\lambda_i,\qquad \mu_{ML} = \bar x")
     st.markdown(
         "(U_L the top L eigenvectors, Λ_L their eigenvalues, R any rotation: only W Wᵀ is "
         "determined). EM reaches the same point without forming S or decomposing it: each "
