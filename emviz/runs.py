@@ -73,6 +73,7 @@ from emviz.data import (
     load_preset,
     make_mixture_1d,
     make_two_mean_sample,
+    ppca_sample,
     read_points,
     symmetric_sample,
 )
@@ -90,6 +91,7 @@ from emviz.models import (
     WeightlessEStep,
 )
 from emviz.models.linkage import GeneticLinkage, LinkageParams
+from emviz.models.ppca import PPCAParams, ProbabilisticPCA, maximum_likelihood_params
 from emviz.models.two_means import TwoMeanMixture
 from emviz.settings import (
     ANNEAL_STEPS,
@@ -104,6 +106,7 @@ from emviz.settings import (
     Family,
     LandscapeSettings,
     ModelSettings,
+    PPCASettings,
     SphericalRestartSettings,
     SymmetricBasinSettings,
     Variant,
@@ -901,3 +904,29 @@ def linkage_run(counts: tuple[int, int, int, int], start: float) -> History:
     `InvalidStart` for counts or a start that cannot be run."""
     model = GeneticLinkage(counts)
     return run_em(model, model.X, LinkageParams(start), max_iter=LINKAGE_ITERATIONS, tol=0)
+
+
+# ---- probabilistic PCA ----
+
+PPCA_MAX_ITER, PPCA_TOL = 500, 1e-10  # long enough to reach the closed form in every setting
+
+
+@dataclass(frozen=True, eq=False)
+class PPCARun:
+    """EM for probabilistic PCA (one latent dimension) on generated data, and what it should
+    reach: the closed-form maximum-likelihood solution and the direction the data came from."""
+
+    history: History
+    w_star: np.ndarray
+    closed_form: PPCAParams
+
+
+def ppca_run(settings: PPCASettings) -> PPCARun:
+    X, w_star = ppca_sample(
+        settings.n_samples, settings.dimension, settings.noise, seed=settings.seed
+    )
+    model = ProbabilisticPCA(1)
+    history = run_em(
+        model, X, settings.init, max_iter=PPCA_MAX_ITER, tol=PPCA_TOL, seed=settings.seed
+    )
+    return PPCARun(history, w_star, maximum_likelihood_params(X, 1))

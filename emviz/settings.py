@@ -85,6 +85,10 @@ LOOSE_TOL_CHOICES = (1e-1, 1e-2, 1e-3, 1e-4)
 LINKAGE_COUNT_MAX = 10**6
 LINKAGE_START_RANGE = (0.01, 0.99)
 LINKAGE_ITERATIONS = 12
+# Probabilistic PCA: generated 2-D or 3-D data around a line, and where W starts
+PPCA_N_RANGE = (20, 2000, 10)  # (min, max, step)
+PPCA_NOISE_CHOICES = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5)  # the noise's standard deviation
+PPCA_INIT_CHOICES = {"random": "random", "axis": "first_axis"}  # URL slug -> init method
 
 
 class Family(Enum):
@@ -243,6 +247,7 @@ _VARIANT = _slug_of({variant.value: variant for variant in Variant})
 _BREAK = _slug_of({mode.value: mode for mode in BreakMode if mode is not BreakMode.NONE})
 _ANY_STEP = _int_in(0, 10**6)
 _CRITERION = _slug_of({name: name for name in CRITERION_CHOICES})
+_PPCA_INIT = _slug_of(PPCA_INIT_CHOICES)
 NO_TYPES = "none"
 
 
@@ -344,6 +349,13 @@ FIELDS: dict[str, Field] = {
         ),
         Field("gth", 0.5, _float_in(*LINKAGE_START_RANGE), _float_text, "linkage: start θ"),
         Field("gstep", 0, _ANY_STEP, describe="shown step of the linkage run"),
+        # Probabilistic PCA
+        Field("ppdim", 2, _int_in(2, 3), describe="PPCA: dimension of the data"),
+        Field("ppn", 200, _int_in(*PPCA_N_RANGE), describe="PPCA: number of points"),
+        Field("ppnoise", 0.5, _one_of(PPCA_NOISE_CHOICES), _float_text, "PPCA: noise level"),
+        Field("ppseed", 0, _int_in(0, SEED_MAX), describe="PPCA: seed"),
+        Field("ppinit", "random", _PPCA_INIT[0], _PPCA_INIT[1], "PPCA: start of W"),
+        Field("pstep", 0, _ANY_STEP, describe="shown step of the PPCA run"),
     )
 }
 
@@ -705,4 +717,32 @@ def bound_run_from(values: Mapping[str, Any], source: DataSource) -> BoundRun:
     start = start_from(values)
     return BoundRun(
         Family.TWO_MEANS, landscape=landscape, start=start, broken=broken, factor=factor
+    )
+
+
+@dataclass(frozen=True)
+class PPCASettings:
+    """Probabilistic PCA's run: n points of `emviz.data.ppca_sample` in 2-D or 3-D (one latent
+    dimension), W started by ``init`` (seeded by ``seed`` too)."""
+
+    dimension: int = FIELDS["ppdim"].default
+    n_samples: int = FIELDS["ppn"].default
+    noise: float = FIELDS["ppnoise"].default
+    seed: int = FIELDS["ppseed"].default
+    init: str = FIELDS["ppinit"].default
+
+    def describe(self) -> str:
+        return (
+            f"{self.n_samples} points in {self.dimension}-D around a line, noise sd "
+            f"{self.noise:g}, seed {self.seed}"
+        )
+
+
+def ppca_settings_from(values: Mapping[str, Any]) -> PPCASettings:
+    return PPCASettings(
+        dimension=int(value_of("ppdim", values)),
+        n_samples=int(value_of("ppn", values)),
+        noise=float(value_of("ppnoise", values)),
+        seed=int(value_of("ppseed", values)),
+        init=str(value_of("ppinit", values)),
     )

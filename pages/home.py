@@ -75,3 +75,8 @@ st.markdown(
     "The example that named EM: Rao's linkage counts, Dempster, Laird & Rubin's table of "
     "iterates, and EM's rate as the fraction of the information that is missing."
 )
+page_link("pages/ppca.py", label="**Probabilistic PCA**", icon=":material/timeline:")
+st.markdown(
+    "EM beyond mixtures: the hidden variable is a point's position on a line, and W turns "
+    "onto the principal direction with no eigen-decomposition."
+)

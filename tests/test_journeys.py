@@ -273,6 +273,13 @@ def _linkage_view(at):
     _click(at, "iteration", 2)
 
 
+def _ppca_view(at):
+    at.radio(key="ppdim").set_value(3).run()
+    at.select_slider(key="ppnoise").set_value(1.0).run()
+    at.radio(key="ppinit").set_value("first_axis").run()
+    at.button(key="step_iteration").click().run()
+
+
 VIEWS = {
     "step": (STEP, _step_view),
     "why": (WHY, _why_view),
@@ -282,6 +289,7 @@ VIEWS = {
     "ends": ("pages/where-em-ends-up.py", _ends_view),
     "choosing": ("pages/choosing-k.py", _choosing_view),
     "linkage": ("pages/genetic-linkage.py", _linkage_view),
+    "ppca": ("pages/ppca.py", _ppca_view),
 }
 
 

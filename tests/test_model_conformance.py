@@ -19,6 +19,7 @@ from emviz.data import (
     jin_sample,
     load_preset,
     make_two_mean_sample,
+    ppca_sample,
     symmetric_sample,
 )
 from emviz.models import (
@@ -29,6 +30,7 @@ from emviz.models import (
     GeneticLinkage,
     MapMStep,
     OvershootingMStep,
+    ProbabilisticPCA,
     SphericalMeansMixture,
     StochasticEStep,
     SymmetricMixture,
@@ -66,6 +68,10 @@ def _jin_data():
     return jin_sample(jin_centres_1d(3.0, 12.0), 40, seed=5)
 
 
+def _ppca_data():
+    return ppca_sample(150, 3, 1.0, seed=6)[0]
+
+
 # name → (model, data, init): one or more examples per registered model and variant
 EXAMPLES = {
     "GaussianMixture full": (GaussianMixture(3), _gaussian_data, "kmeans++"),
@@ -80,6 +86,8 @@ EXAMPLES = {
     "SymmetricMixture": (SymmetricMixture(), _symmetric_data, "random_from_data"),
     "SphericalMeansMixture": (SphericalMeansMixture(3, 1.5), _jin_data, "random_from_data"),
     "GeneticLinkage": (GeneticLinkage(), lambda: GeneticLinkage().X, "half"),
+    # noise 1: the posterior variance of z stays above 1/(2πe), so H(q) >= 0 as checked below
+    "ProbabilisticPCA": (ProbabilisticPCA(1), _ppca_data, "random"),
     "OvershootingMStep of GaussianMixture": (
         OvershootingMStep(GaussianMixture(3), 2.5),
         _gaussian_data,

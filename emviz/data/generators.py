@@ -317,6 +317,43 @@ def jin_sample(
     return X[rng.permutation(len(X))]
 
 
+def ppca_sample(
+    n_samples: int = 200, n_features: int = 2, noise: float = 0.5, *, seed: SeedLike = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A sample of probabilistic PCA with one latent dimension: x = w* z + μ* + ε.
+
+    z ~ N(0, 1), ε ~ N(0, noise² I); w* has length 2 along a fixed direction (30° from the
+    x-axis in 2-D, (3, 2, 1)/√14 in 3-D) and μ* = (2, 1, 0)[:n_features].
+
+    Parameters
+    ----------
+    n_samples : int, default 200
+        At least 2.
+    n_features : {2, 3}, default 2
+    noise : float, default 0.5
+        Standard deviation of the isotropic noise (>= 0).
+    seed : int or numpy.random.Generator, default 0
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    w_star : ndarray of shape (n_features,)
+    """
+    n_samples = _check_int("n_samples", n_samples, 2)
+    if n_features not in (2, 3):
+        raise ValueError(f"n_features must be 2 or 3, got {n_features!r}")
+    noise = _check_real("noise", noise, 0.0)
+    rng = _as_generator(seed)
+    if n_features == 2:
+        direction = np.array([math.cos(math.pi / 6), math.sin(math.pi / 6)])
+    else:
+        direction = np.array([3.0, 2.0, 1.0]) / math.sqrt(14.0)
+    w_star = 2.0 * direction
+    X = np.outer(rng.standard_normal(n_samples), w_star) + np.array([2.0, 1.0, 0.0])[:n_features]
+    X += noise * rng.standard_normal(X.shape)
+    return X, w_star
+
+
 # --------------------------------------------------------------------------- Old Faithful
 
 

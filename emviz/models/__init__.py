@@ -8,6 +8,7 @@ from emviz.models.gaussian_mixture import (
     GaussianPosterior,
 )
 from emviz.models.linkage import GeneticLinkage
+from emviz.models.ppca import ProbabilisticPCA
 from emviz.models.protocol import InvalidStart, LatentVariableModel, SingularParameters
 from emviz.models.spherical_means import SphericalMeansMixture
 from emviz.models.symmetric import SymmetricMixture, SymmetricParams
@@ -28,6 +29,7 @@ MODEL_TYPES = {
     "SymmetricMixture": SymmetricMixture,
     "SphericalMeansMixture": SphericalMeansMixture,
     "GeneticLinkage": GeneticLinkage,
+    "ProbabilisticPCA": ProbabilisticPCA,
 }
 
 
@@ -60,6 +62,7 @@ __all__ = [
     "AnnealedEStep",
     "MapMStep",
     "OvershootingMStep",
+    "ProbabilisticPCA",
     "SingularParameters",
     "StochasticEStep",
     "TemperedEStep",

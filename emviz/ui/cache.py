@@ -355,3 +355,8 @@ def _tight_run(source: DataSource, settings: ModelSettings) -> History | None:
 
 
 linkage_run = st.cache_resource(max_entries=32, **_RESOURCE)(runs.linkage_run)
+# ---- probabilistic PCA ----
+
+ppca_run = st.cache_resource(max_entries=16, ttl=TTL, show_spinner="Running EM for PPCA…")(
+    runs.ppca_run
+)

@@ -55,6 +55,7 @@ def pages() -> dict[str, list]:
                 title="Genetic linkage (1977)",
                 icon=":material/genetics:",
             ),
+            st.Page("pages/ppca.py", title="Probabilistic PCA", icon=":material/timeline:"),
         ],
     }
 

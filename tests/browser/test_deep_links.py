@@ -42,6 +42,7 @@ PAGES = [
     ("failure-lab", "Failure lab", "Failure lab", "?flx=10.0"),
     ("choosing-k", "Choosing K", "Choosing K", "?scrit=icl"),
     ("genetic-linkage", "Genetic linkage (1977)", "Genetic linkage (1977)", "?gth=0.3"),
+    ("ppca", "Probabilistic PCA", "Probabilistic PCA", "?ppdim=3"),
 ]
 
 

@@ -43,6 +43,7 @@ PAGES = {
     "where-em-ends-up": ".st-key-ends_basin_chart",
     "choosing-k": ".st-key-sel_criterion_chart",
     "genetic-linkage": ".st-key-linkage_chart",
+    "ppca": ".st-key-ppca_data_chart",
 }
 CHART_ROOM_PX = 100  # of the main chart, at least this much shows on the first screen
 SIDEBAR = '[data-testid="stSidebar"]'
