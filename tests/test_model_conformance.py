@@ -19,6 +19,7 @@ from emviz.data import (
     jin_sample,
     load_preset,
     make_two_mean_sample,
+    missing_sample,
     symmetric_sample,
 )
 from emviz.models import (
@@ -27,6 +28,7 @@ from emviz.models import (
     AnnealedEStep,
     GaussianMixture,
     MapMStep,
+    MissingNormal,
     OvershootingMStep,
     SphericalMeansMixture,
     StochasticEStep,
@@ -65,6 +67,10 @@ def _jin_data():
     return jin_sample(jin_centres_1d(3.0, 12.0), 40, seed=5)
 
 
+def _missing_data():
+    return np.array(missing_sample(120, 0.4, "MCAR", seed=2).observed)
+
+
 # name → (model, data, init): one or more examples per registered model and variant
 EXAMPLES = {
     "GaussianMixture full": (GaussianMixture(3), _gaussian_data, "kmeans++"),
@@ -78,6 +84,7 @@ EXAMPLES = {
     "TwoMeanMixture": (TwoMeanMixture(), _two_mean_data, "spread"),
     "SymmetricMixture": (SymmetricMixture(), _symmetric_data, "random_from_data"),
     "SphericalMeansMixture": (SphericalMeansMixture(3, 1.5), _jin_data, "random_from_data"),
+    "MissingNormal": (MissingNormal(), _missing_data, "complete_cases"),
     "OvershootingMStep of GaussianMixture": (
         OvershootingMStep(GaussianMixture(3), 2.5),
         _gaussian_data,

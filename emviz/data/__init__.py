@@ -18,6 +18,7 @@ from emviz.data.generators import (
     preset_names,
     symmetric_sample,
 )
+from emviz.data.missing import missing_sample
 from emviz.data.reader import DataError, read_columns, read_points
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "make_blobs",
     "make_mixture_1d",
     "make_two_mean_sample",
+    "missing_sample",
     "preset_is_generated",
     "preset_names",
     "read_columns",

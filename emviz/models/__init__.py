@@ -7,6 +7,7 @@ from emviz.models.gaussian_mixture import (
     GaussianParams,
     GaussianPosterior,
 )
+from emviz.models.missing import MissingNormal
 from emviz.models.protocol import InvalidStart, LatentVariableModel, SingularParameters
 from emviz.models.spherical_means import SphericalMeansMixture
 from emviz.models.symmetric import SymmetricMixture, SymmetricParams
@@ -26,6 +27,7 @@ MODEL_TYPES = {
     "TwoMeanMixture": TwoMeanMixture,
     "SymmetricMixture": SymmetricMixture,
     "SphericalMeansMixture": SphericalMeansMixture,
+    "MissingNormal": MissingNormal,
 }
 
 
@@ -56,6 +58,7 @@ __all__ = [
     "MODEL_TYPES",
     "AnnealedEStep",
     "MapMStep",
+    "MissingNormal",
     "OvershootingMStep",
     "SingularParameters",
     "StochasticEStep",
