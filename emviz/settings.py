@@ -80,6 +80,11 @@ ISOLATED_POSITIONS = (8.0, 9.0, 10.0, 11.0, 12.0)
 REMEDY_REG_CHOICES = (1e-4, 1e-3, 1e-2, 1e-1)
 MERGE_SEPARATIONS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)
 LOOSE_TOL_CHOICES = (1e-1, 1e-2, 1e-3, 1e-4)
+# "Missing data": how the values go missing, how many rows and how EM starts
+MISSING_MECHANISMS = {"mcar": "MCAR", "mar": "MAR"}
+MISSING_SHARE_RANGE = (0.0, 0.8)
+MISSING_N_RANGE = (20, 2000, 10)
+MISSING_INITS = {"cc": "complete_cases", "obs": "observed_moments"}
 
 
 class Family(Enum):
@@ -238,6 +243,8 @@ _VARIANT = _slug_of({variant.value: variant for variant in Variant})
 _BREAK = _slug_of({mode.value: mode for mode in BreakMode if mode is not BreakMode.NONE})
 _ANY_STEP = _int_in(0, 10**6)
 _CRITERION = _slug_of({name: name for name in CRITERION_CHOICES})
+_MECHANISM = _slug_of(MISSING_MECHANISMS)
+_MISSING_INIT = _slug_of(MISSING_INITS)
 NO_TYPES = "none"
 
 
@@ -332,6 +339,14 @@ FIELDS: dict[str, Field] = {
         Field("flreg", 1e-3, _one_of(REMEDY_REG_CHOICES), _float_text, "remedy's reg_covar"),
         Field("flsep", 3.0, _one_of(MERGE_SEPARATIONS), _float_text, "distance of the centres"),
         Field("fltol", 1e-1, _one_of(LOOSE_TOL_CHOICES), _float_text, "loose tolerance"),
+        # Missing data
+        Field("mimech", "MAR", _MECHANISM[0], _MECHANISM[1], "missing data: mechanism"),
+        Field("mishare", 0.3, _float_in(*MISSING_SHARE_RANGE), _float_text, "share missing"),
+        Field("mipts", 200, _int_in(*MISSING_N_RANGE), describe="missing data: points"),
+        Field("miseed", 0, _int_in(0, SEED_MAX), describe="missing data: seed"),
+        Field("miup", False, _bool, _bool_text, "missing data: the uploaded file"),
+        Field("miinit", "observed_moments", _MISSING_INIT[0], _MISSING_INIT[1], "EM's start"),
+        Field("mistep", 0, _ANY_STEP, describe="missing data: shown step"),
     )
 }
 
@@ -693,4 +708,30 @@ def bound_run_from(values: Mapping[str, Any], source: DataSource) -> BoundRun:
     start = start_from(values)
     return BoundRun(
         Family.TWO_MEANS, landscape=landscape, start=start, broken=broken, factor=factor
+    )
+
+
+@dataclass(frozen=True)
+class MissingSettings:
+    """What "Missing data" fits: generated rows (mechanism, share missing, size, seed) or the
+    uploaded file ``upload`` (its file id), and EM's start."""
+
+    mechanism: str = FIELDS["mimech"].default
+    share: float = FIELDS["mishare"].default
+    n_samples: int = FIELDS["mipts"].default
+    seed: int = FIELDS["miseed"].default
+    init: str = FIELDS["miinit"].default
+    upload: str | None = None
+
+
+def missing_settings_from(values: Mapping[str, Any], upload: str | None = None):
+    """`MissingSettings` of ``values``; ``upload`` is the file id of the page's kept file (used
+    only when the learner chose the uploaded file)."""
+    return MissingSettings(
+        mechanism=value_of("mimech", values),
+        share=float(value_of("mishare", values)),
+        n_samples=int(value_of("mipts", values)),
+        seed=int(value_of("miseed", values)),
+        init=value_of("miinit", values),
+        upload=upload if value_of("miup", values) else None,
     )

@@ -68,3 +68,8 @@ st.markdown(
     "BIC, AIC and ICL against the number of components for every covariance type, and the "
     "likelihood on held-out points."
 )
+page_link("pages/missing-data.py", label="**Missing data**", icon=":material/grid_off:")
+st.markdown(
+    "EM fills in each missing value from the row's observed one, step by step, beside "
+    "dropping incomplete rows and filling in column means, both biased."
+)

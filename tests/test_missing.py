@@ -146,7 +146,7 @@ def test_bad_data_and_starts_get_a_sentence():
     with pytest.raises(InvalidStart, match="infinite"):
         MODEL.prepare([[1.0, np.inf], [2.0, 1.0]])
     with pytest.raises(InvalidStart, match="Only 2 rows have no missing value"):
-        MODEL.init_params([[1.0, 2.0], [2.0, 1.0], [np.nan, 1.0], [3.0, np.nan]])
+        MODEL.init_params([[1.0, 2.0], [2.0, 1.0], [np.nan, 1.0], [3.0, np.nan]], "complete_cases")
     with pytest.raises(InvalidStart, match="positive definite"):
         MODEL.check_params(NormalParams([0.0, 0.0], [[1.0, 1.0], [1.0, 1.0]]), 2)
     with pytest.raises(InvalidStart, match="symmetric"):

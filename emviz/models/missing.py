@@ -329,7 +329,7 @@ class MissingNormal:
         """Validate the data and group its rows by pattern of missing values (once)."""
         return prepare_missing_data(X)
 
-    def init_params(self, X, method: str = "complete_cases", seed=0) -> NormalParams:
+    def init_params(self, X, method: str = "observed_moments", seed=0) -> NormalParams:
         """Starting θ (deterministic: ``seed`` is not used). See `INIT_METHODS`."""
         data = self.prepare(X)
         if method == "complete_cases":
@@ -339,7 +339,7 @@ class MissingNormal:
                     f"Only {complete.shape[0]} rows have no missing value, too few for a "
                     "covariance: start from the observed moments instead."
                 )
-            params = _moments(complete)
+            params = sample_moments(complete)
         elif method == "observed_moments":
             params = NormalParams(np.nanmean(data.X, axis=0), np.diag(np.nanvar(data.X, axis=0)))
         else:
@@ -465,7 +465,7 @@ class MissingNormal:
         return NormalParams.from_dict(d)
 
 
-def _moments(X: np.ndarray) -> NormalParams:
+def sample_moments(X: np.ndarray) -> NormalParams:
     """The maximum-likelihood normal of complete rows: mean and scatter / N."""
     mean = X.mean(axis=0)
     centred = X - mean

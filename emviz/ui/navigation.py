@@ -49,6 +49,9 @@ def pages() -> dict[str, list]:
             st.Page("pages/failure-lab.py", title="Failure lab", icon=":material/science:"),
             st.Page("pages/choosing-k.py", title="Choosing K", icon=":material/query_stats:"),
         ],
+        "Beyond mixtures": [
+            st.Page("pages/missing-data.py", title="Missing data", icon=":material/grid_off:"),
+        ],
     }
 
 
