@@ -267,6 +267,13 @@ def _choosing_view(at):
     at.multiselect(key="scov").unselect("diag").run()
 
 
+def _missing_view(at):
+    at.radio(key="mimech").set_value("MCAR").run()
+    at.slider(key="mishare").set_value(0.5).run()
+    at.number_input(key="miseed").set_value(2).run()
+    at.button(key="step_e_step").click().run()
+
+
 VIEWS = {
     "step": (STEP, _step_view),
     "why": (WHY, _why_view),
@@ -275,6 +282,7 @@ VIEWS = {
     "comparison": (CMP, _comparison_view),
     "ends": ("pages/where-em-ends-up.py", _ends_view),
     "choosing": ("pages/choosing-k.py", _choosing_view),
+    "missing": ("pages/missing-data.py", _missing_view),
 }
 
 

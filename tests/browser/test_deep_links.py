@@ -41,6 +41,7 @@ PAGES = [
     ("where-em-ends-up", "Where EM ends up", "Where EM ends up", "?xsep=4.0"),
     ("failure-lab", "Failure lab", "Failure lab", "?flx=10.0"),
     ("choosing-k", "Choosing K", "Choosing K", "?scrit=icl"),
+    ("missing-data", "Missing data", "Missing data", "?mimech=mcar"),
 ]
 
 
