@@ -158,5 +158,7 @@ def comparison_section(fit, cursor: int) -> None:
         "its means are biased. **Mean imputation** puts every missing value at the centre: the "
         "variances shrink and the correlation fades. **EM** uses every observed value and "
         "fills in what the observed ones say about the missing ones, with its uncertainty "
-        "(the conditional covariance), so it maximises the likelihood of what was observed."
+        "(the conditional covariance), so it maximises the likelihood of what was observed. "
+        "From a start with no correlation its first E-step fills in the column means, as mean "
+        "imputation does; the later E-steps use the correlation the M-steps find."
     )
