@@ -42,6 +42,7 @@ from emviz.analysis.gradient import (
 )
 from emviz.analysis.known_labels import KnownLabelsComparison, compare_with_labels
 from emviz.analysis.landscape import critical_points, log_likelihood_grid, saddle_stall
+from emviz.analysis.missing import complete_case_estimate, mean_imputation_estimate
 from emviz.analysis.optimiser import (
     KnownComponents,
     em_full_mixture,
@@ -73,16 +74,20 @@ from emviz.data import (
     load_preset,
     make_mixture_1d,
     make_two_mean_sample,
+    missing_sample,
     ppca_sample,
+    read_columns,
     read_points,
     symmetric_sample,
 )
 from emviz.data.checks import fit_obstacle, standardise
+from emviz.engine import counted
 from emviz.models import (
     AnnealedEStep,
     GaussianParams,
     InvalidStart,
     MapMStep,
+    MissingNormal,
     OvershootingMStep,
     SingularParameters,
     SphericalMeansMixture,
@@ -91,6 +96,7 @@ from emviz.models import (
     WeightlessEStep,
 )
 from emviz.models.linkage import GeneticLinkage, LinkageParams
+from emviz.models.missing import NormalParams
 from emviz.models.ppca import PPCAParams, ProbabilisticPCA, maximum_likelihood_params
 from emviz.models.two_means import TwoMeanMixture
 from emviz.settings import (
@@ -105,6 +111,7 @@ from emviz.settings import (
     DataSource,
     Family,
     LandscapeSettings,
+    MissingSettings,
     ModelSettings,
     PPCASettings,
     SphericalRestartSettings,
@@ -930,3 +937,93 @@ def ppca_run(settings: PPCASettings) -> PPCARun:
         model, X, settings.init, max_iter=PPCA_MAX_ITER, tol=PPCA_TOL, seed=settings.seed
     )
     return PPCARun(history, w_star, maximum_likelihood_params(X, 1))
+
+
+# ---- "Missing data": a normal fitted to rows with blanks ----
+
+MISSING_MAX_ITER, MISSING_TOL = 200, 1e-8
+
+
+@dataclass(frozen=True, eq=False)
+class MissingDataFit:
+    """EM on data with missing values, and the quick answers it is compared with.
+
+    Attributes
+    ----------
+    history : History
+        The EM run of `MissingNormal` (its data: the rows that have at least one value).
+    names : (str, str)
+        The two columns' names.
+    dropped : int
+        Rows of the file with both values blank, left out (they say nothing about θ).
+    complete_case, mean_imputed : NormalParams or None
+        The moments of the complete rows (None: too few of them) and of the mean-filled data.
+    truth : NormalParams or None
+        The normal generated data came from (None for an upload).
+    note : str
+        What the run had to change, e.g. its start ('' when nothing).
+    """
+
+    history: History
+    names: tuple[str, str]
+    dropped: int
+    complete_case: object
+    mean_imputed: object
+    truth: object
+    note: str = ""
+
+
+def read_missing_upload(raw: bytes) -> tuple[np.ndarray, tuple[str, str]]:
+    """The first two numeric columns of an uploaded CSV, blanks read as NaN, and their names.
+
+    Raises DataError (a sentence) when the file has fewer than two numeric columns.
+    """
+    columns = read_columns(raw)
+    if len(columns) < 2:
+        raise DataError(
+            "This page fits two columns, but the file has "
+            f"{counted(len(columns), 'numeric column')}: upload a CSV with two columns of "
+            "numbers (blank cells allowed)."
+        )
+    points = read_points(raw, columns=columns[:2], allow_missing=True)
+    return points, (columns[0], columns[1])
+
+
+def missing_data_fit(settings: MissingSettings, raw: bytes | None = None) -> MissingDataFit:
+    """Generate (or read from ``raw``) the data, drop rows with nothing observed, run EM.
+
+    Raises DataError or InvalidStart, with a sentence, when the data cannot be fitted.
+    """
+    truth = None
+    if settings.upload is None:
+        sample = missing_sample(
+            settings.n_samples, settings.share, settings.mechanism, settings.seed
+        )
+        X, names = sample.observed, ("x₁", "x₂")
+        truth = NormalParams(sample.mean, sample.covariance)
+    elif raw is None:
+        raise DataError("That uploaded file is no longer available; please upload it again.")
+    else:
+        X, names = read_missing_upload(raw)
+    seen = ~np.isnan(X).all(axis=1)
+    X = X[seen]
+    model, note = MissingNormal(), ""
+    try:
+        start = model.init_params(X, settings.init)
+    except InvalidStart:
+        if settings.init == "observed_moments":
+            raise
+        start = model.init_params(X, "observed_moments")
+        note = (
+            "Too few rows are complete for a start from them: EM started from the observed moments."
+        )
+    history = run_em(model, X, start, max_iter=MISSING_MAX_ITER, tol=MISSING_TOL)
+    return MissingDataFit(
+        history=history,
+        names=names,
+        dropped=int((~seen).sum()),
+        complete_case=complete_case_estimate(X),
+        mean_imputed=mean_imputation_estimate(X),
+        truth=truth,
+        note=note,
+    )

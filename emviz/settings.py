@@ -89,6 +89,11 @@ LINKAGE_ITERATIONS = 12
 PPCA_N_RANGE = (20, 2000, 10)  # (min, max, step)
 PPCA_NOISE_CHOICES = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5)  # the noise's standard deviation
 PPCA_INIT_CHOICES = {"random": "random", "axis": "first_axis"}  # URL slug -> init method
+# "Missing data": how the values go missing, how many rows and how EM starts
+MISSING_MECHANISMS = {"mcar": "MCAR", "mar": "MAR"}
+MISSING_SHARE_RANGE = (0.0, 0.8)
+MISSING_N_RANGE = (20, 2000, 10)
+MISSING_INITS = {"cc": "complete_cases", "obs": "observed_moments"}
 
 
 class Family(Enum):
@@ -248,6 +253,8 @@ _BREAK = _slug_of({mode.value: mode for mode in BreakMode if mode is not BreakMo
 _ANY_STEP = _int_in(0, 10**6)
 _CRITERION = _slug_of({name: name for name in CRITERION_CHOICES})
 _PPCA_INIT = _slug_of(PPCA_INIT_CHOICES)
+_MECHANISM = _slug_of(MISSING_MECHANISMS)
+_MISSING_INIT = _slug_of(MISSING_INITS)
 NO_TYPES = "none"
 
 
@@ -356,6 +363,14 @@ FIELDS: dict[str, Field] = {
         Field("ppseed", 0, _int_in(0, SEED_MAX), describe="PPCA: seed"),
         Field("ppinit", "random", _PPCA_INIT[0], _PPCA_INIT[1], "PPCA: start of W"),
         Field("pstep", 0, _ANY_STEP, describe="shown step of the PPCA run"),
+        # Missing data
+        Field("mimech", "MAR", _MECHANISM[0], _MECHANISM[1], "missing data: mechanism"),
+        Field("mishare", 0.3, _float_in(*MISSING_SHARE_RANGE), _float_text, "share missing"),
+        Field("mipts", 200, _int_in(*MISSING_N_RANGE), describe="missing data: points"),
+        Field("miseed", 0, _int_in(0, SEED_MAX), describe="missing data: seed"),
+        Field("miup", False, _bool, _bool_text, "missing data: the uploaded file"),
+        Field("miinit", "observed_moments", _MISSING_INIT[0], _MISSING_INIT[1], "EM's start"),
+        Field("mistep", 0, _ANY_STEP, describe="missing data: shown step"),
     )
 }
 
@@ -745,4 +760,30 @@ def ppca_settings_from(values: Mapping[str, Any]) -> PPCASettings:
         noise=float(value_of("ppnoise", values)),
         seed=int(value_of("ppseed", values)),
         init=str(value_of("ppinit", values)),
+    )
+
+
+@dataclass(frozen=True)
+class MissingSettings:
+    """What "Missing data" fits: generated rows (mechanism, share missing, size, seed) or the
+    uploaded file ``upload`` (its file id), and EM's start."""
+
+    mechanism: str = FIELDS["mimech"].default
+    share: float = FIELDS["mishare"].default
+    n_samples: int = FIELDS["mipts"].default
+    seed: int = FIELDS["miseed"].default
+    init: str = FIELDS["miinit"].default
+    upload: str | None = None
+
+
+def missing_settings_from(values: Mapping[str, Any], upload: str | None = None):
+    """`MissingSettings` of ``values``; ``upload`` is the file id of the page's kept file (used
+    only when the learner chose the uploaded file)."""
+    return MissingSettings(
+        mechanism=value_of("mimech", values),
+        share=float(value_of("mishare", values)),
+        n_samples=int(value_of("mipts", values)),
+        seed=int(value_of("miseed", values)),
+        init=value_of("miinit", values),
+        upload=upload if value_of("miup", values) else None,
     )

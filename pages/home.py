@@ -80,3 +80,8 @@ st.markdown(
     "EM beyond mixtures: the hidden variable is a point's position on a line, and W turns "
     "onto the principal direction with no eigen-decomposition."
 )
+page_link("pages/missing-data.py", label="**Missing data**", icon=":material/grid_off:")
+st.markdown(
+    "EM fills in each missing value from the row's observed one, step by step, beside "
+    "dropping incomplete rows and filling in column means, both biased."
+)

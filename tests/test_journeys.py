@@ -280,6 +280,13 @@ def _ppca_view(at):
     at.button(key="step_iteration").click().run()
 
 
+def _missing_view(at):
+    at.radio(key="mimech").set_value("MCAR").run()
+    at.slider(key="mishare").set_value(0.5).run()
+    at.number_input(key="miseed").set_value(2).run()
+    at.button(key="step_e_step").click().run()
+
+
 VIEWS = {
     "step": (STEP, _step_view),
     "why": (WHY, _why_view),
@@ -290,6 +297,7 @@ VIEWS = {
     "choosing": ("pages/choosing-k.py", _choosing_view),
     "linkage": ("pages/genetic-linkage.py", _linkage_view),
     "ppca": ("pages/ppca.py", _ppca_view),
+    "missing": ("pages/missing-data.py", _missing_view),
 }
 
 

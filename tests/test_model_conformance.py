@@ -19,6 +19,7 @@ from emviz.data import (
     jin_sample,
     load_preset,
     make_two_mean_sample,
+    missing_sample,
     ppca_sample,
     symmetric_sample,
 )
@@ -29,6 +30,7 @@ from emviz.models import (
     GaussianMixture,
     GeneticLinkage,
     MapMStep,
+    MissingNormal,
     OvershootingMStep,
     ProbabilisticPCA,
     SphericalMeansMixture,
@@ -72,6 +74,10 @@ def _ppca_data():
     return ppca_sample(150, 3, 1.0, seed=6)[0]
 
 
+def _missing_data():
+    return np.array(missing_sample(120, 0.4, "MCAR", seed=2).observed)
+
+
 # name → (model, data, init): one or more examples per registered model and variant
 EXAMPLES = {
     "GaussianMixture full": (GaussianMixture(3), _gaussian_data, "kmeans++"),
@@ -88,6 +94,7 @@ EXAMPLES = {
     "GeneticLinkage": (GeneticLinkage(), lambda: GeneticLinkage().X, "half"),
     # noise 1: the posterior variance of z stays above 1/(2πe), so H(q) >= 0 as checked below
     "ProbabilisticPCA": (ProbabilisticPCA(1), _ppca_data, "random"),
+    "MissingNormal": (MissingNormal(), _missing_data, "complete_cases"),
     "OvershootingMStep of GaussianMixture": (
         OvershootingMStep(GaussianMixture(3), 2.5),
         _gaussian_data,

@@ -19,6 +19,7 @@ from emviz.data.generators import (
     preset_names,
     symmetric_sample,
 )
+from emviz.data.missing import missing_sample
 from emviz.data.reader import DataError, read_columns, read_points
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "make_mixture_1d",
     "make_two_mean_sample",
     "ppca_sample",
+    "missing_sample",
     "preset_is_generated",
     "preset_names",
     "read_columns",

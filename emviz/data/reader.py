@@ -174,7 +174,7 @@ def _show(cell: str) -> str:
 
 def _bad_cell_message(column: str, cell: str, row: int, dialect: _Dialect) -> str:
     where = f'Column "{column}"'
-    fix = "Fill it in or delete that row."
+    fix = "Fill it in or delete that row. Missing values? The page 'Missing data' fits them."
     value = dialect.number(cell)
     if not cell.strip():
         return f"{where} has an empty cell on row {row}: missing values are not allowed. {fix}"
@@ -464,7 +464,7 @@ def _chosen_indices(table: _Table, columns) -> list[int]:
     return indices
 
 
-def _to_array(table: _Table, indices: list[int]) -> np.ndarray:
+def _to_array(table: _Table, indices: list[int], allow_missing: bool = False) -> np.ndarray:
     # Convert whole columns first (fast); only if something is wrong, find the first bad cell
     # in reading order so the message points at the top-most problem.
     if table.values is not None:  # all finite numbers, checked as they were read
@@ -472,6 +472,10 @@ def _to_array(table: _Table, indices: list[int]) -> np.ndarray:
     columns = [_column_floats(table, j) for j in indices]
     points = np.array(columns, dtype=np.float64).T  # None becomes NaN
     bad = np.argwhere(~np.isfinite(points))
+    if allow_missing:  # blanks and NA markers stay NaN; text and infinities are still wrong
+        missing = [_is_missing(table.rows[i][indices[k]]) for i, k in bad]
+        points[tuple(bad[missing].T)] = np.nan
+        bad = bad[np.logical_not(missing)]
     if bad.size:
         i, k = bad[0]
         j = indices[k]
@@ -525,7 +529,9 @@ def read_columns(source, max_rows: int = DEFAULT_MAX_ROWS) -> list[str]:
     return _numeric_columns(_parse_table(_read_source(source), _check_max_rows(max_rows)))
 
 
-def read_points(source, columns=None, max_rows: int = DEFAULT_MAX_ROWS) -> np.ndarray:
+def read_points(
+    source, columns=None, max_rows: int = DEFAULT_MAX_ROWS, *, allow_missing: bool = False
+) -> np.ndarray:
     """Read points from a CSV file, checking that EM can use them.
 
     The delimiter (comma, semicolon or tab) is detected, or taken from Excel's first line
@@ -544,11 +550,15 @@ def read_points(source, columns=None, max_rows: int = DEFAULT_MAX_ROWS) -> np.nd
         (see :func:`read_columns`).
     max_rows : int, default 200_000
         Largest number of data rows accepted.
+    allow_missing : bool, default False
+        Read blank cells and missing-value markers ("NA", "nan", "?", …) as NaN instead of
+        rejecting them (for the page that fits data with missing values).
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features), float64
-        Finite values, ``n_samples >= 2``, with at least two distinct rows.
+        Finite values (or NaN where a value is missing, with ``allow_missing``),
+        ``n_samples >= 2``, with at least two distinct rows.
 
     Raises
     ------
@@ -562,6 +572,6 @@ def read_points(source, columns=None, max_rows: int = DEFAULT_MAX_ROWS) -> np.nd
         raise DataError(
             "EM needs at least 2 points, but this file has only 1 data row. Add more rows."
         )
-    points = _to_array(table, indices)
+    points = _to_array(table, indices, allow_missing)
     _check_points(points)
     return points

@@ -8,6 +8,7 @@ from emviz.models.gaussian_mixture import (
     GaussianPosterior,
 )
 from emviz.models.linkage import GeneticLinkage
+from emviz.models.missing import MissingNormal
 from emviz.models.ppca import ProbabilisticPCA
 from emviz.models.protocol import InvalidStart, LatentVariableModel, SingularParameters
 from emviz.models.spherical_means import SphericalMeansMixture
@@ -30,6 +31,7 @@ MODEL_TYPES = {
     "SphericalMeansMixture": SphericalMeansMixture,
     "GeneticLinkage": GeneticLinkage,
     "ProbabilisticPCA": ProbabilisticPCA,
+    "MissingNormal": MissingNormal,
 }
 
 
@@ -61,6 +63,7 @@ __all__ = [
     "MODEL_TYPES",
     "AnnealedEStep",
     "MapMStep",
+    "MissingNormal",
     "OvershootingMStep",
     "ProbabilisticPCA",
     "SingularParameters",

@@ -12,6 +12,7 @@ from emviz.analysis.bound import jensen_terms, most_ambiguous_point
 from emviz.analysis.explain import change_phrase, readable
 from emviz.convergence import ConvergenceMonitor
 from emviz.engine import counted
+from emviz.models.protocol import Capability
 from emviz.plots.bound import plot_audit, plot_jensen
 from emviz.settings import MAX_COMPONENTS
 from emviz.ui import state
@@ -67,6 +68,11 @@ def decomposition_sentence(history, cursor: int) -> str:
         )
     if step.phase == "M":
         return _m_step_sentence(history, cursor)
+    if Capability.MIXTURE not in history.model.capabilities:  # no labels: q is no uniform
+        return (
+            "**Initial state:** q is the model's starting guess, before any E-step: "
+            f"KL = {readable(step.kl, 4)}."
+        )
     if step.params.n_components == 1:
         return (
             "**Initial state:** with one component q = 1 is already the posterior: the bound "

@@ -33,6 +33,7 @@ from emviz.settings import (
     DataSource,
     Family,
     LandscapeSettings,
+    MissingSettings,
     ModelSettings,
     SelectionSettings,
     SphericalRestartSettings,
@@ -360,3 +361,13 @@ linkage_run = st.cache_resource(max_entries=32, **_RESOURCE)(runs.linkage_run)
 ppca_run = st.cache_resource(max_entries=16, ttl=TTL, show_spinner="Running EM for PPCA…")(
     runs.ppca_run
 )
+
+
+@st.cache_resource(max_entries=16, ttl=TTL, show_spinner="Running EM…")
+def missing_data_fit(settings: MissingSettings, _raw: bytes | None = None):
+    """(fit, "") of "Missing data", or (None, why the data cannot be fitted); an upload's bytes
+    ``_raw`` are keyed by its file id in ``settings``."""
+    try:
+        return runs.missing_data_fit(settings, _raw), ""
+    except (DataError, InvalidStart) as error:
+        return None, str(error)

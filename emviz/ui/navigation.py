@@ -56,6 +56,7 @@ def pages() -> dict[str, list]:
                 icon=":material/genetics:",
             ),
             st.Page("pages/ppca.py", title="Probabilistic PCA", icon=":material/timeline:"),
+            st.Page("pages/missing-data.py", title="Missing data", icon=":material/grid_off:"),
         ],
     }
 

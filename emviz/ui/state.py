@@ -26,6 +26,7 @@ STORE = "emviz_settings"  # field name -> value
 NOTICE = "emviz_link_notice"  # what a link asked for and did not get, until the next change
 CURSOR_RUNS = "emviz_cursor_runs"  # cursor field -> the run its step belongs to
 UPLOAD_FILE = "emviz_upload"  # (name, file id, raw bytes) of the uploaded CSV
+MISSING_UPLOAD_FILE = "emviz_missing_upload"  # the same, of "Missing data" (blanks allowed)
 LAST_GOOD = "emviz_last_good_data"  # (source, upload bytes) EM last ran on, to fall back on
 
 
@@ -131,13 +132,14 @@ def cursor(field: str, run_id: Any, n_steps: int) -> int:
     return step
 
 
-def keep_upload(name: str, file_id: str, raw: bytes) -> None:
-    st.session_state[UPLOAD_FILE] = (name, file_id, raw)
+def keep_upload(name: str, file_id: str, raw: bytes, slot: str = UPLOAD_FILE) -> None:
+    st.session_state[slot] = (name, file_id, raw)
 
 
-def kept_upload() -> tuple[str, str, bytes] | None:
-    """The last uploaded file (name, file id, bytes): it outlives the upload widget."""
-    return st.session_state.get(UPLOAD_FILE)
+def kept_upload(slot: str = UPLOAD_FILE) -> tuple[str, str, bytes] | None:
+    """The last uploaded file (name, file id, bytes): it outlives the upload widget. ``slot``:
+    whose (the step page's, or `MISSING_UPLOAD_FILE`)."""
+    return st.session_state.get(slot)
 
 
 def keep_good_data(source) -> None:

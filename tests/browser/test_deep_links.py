@@ -43,6 +43,7 @@ PAGES = [
     ("choosing-k", "Choosing K", "Choosing K", "?scrit=icl"),
     ("genetic-linkage", "Genetic linkage (1977)", "Genetic linkage (1977)", "?gth=0.3"),
     ("ppca", "Probabilistic PCA", "Probabilistic PCA", "?ppdim=3"),
+    ("missing-data", "Missing data", "Missing data", "?mimech=mcar"),
 ]
 
 

@@ -44,6 +44,7 @@ PAGES = {
     "choosing-k": ".st-key-sel_criterion_chart",
     "genetic-linkage": ".st-key-linkage_chart",
     "ppca": ".st-key-ppca_data_chart",
+    "missing-data": ".st-key-mi_chart",
 }
 CHART_ROOM_PX = 100  # of the main chart, at least this much shows on the first screen
 SIDEBAR = '[data-testid="stSidebar"]'
