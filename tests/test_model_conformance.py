@@ -21,10 +21,12 @@ from emviz.data import (
     make_two_mean_sample,
     symmetric_sample,
 )
+from emviz.data.series import regime_switching_series
 from emviz.models import (
     MODEL_TYPES,
     VARIANTS,
     AnnealedEStep,
+    GaussianHMM,
     GaussianMixture,
     MapMStep,
     OvershootingMStep,
@@ -78,6 +80,7 @@ EXAMPLES = {
     "TwoMeanMixture": (TwoMeanMixture(), _two_mean_data, "spread"),
     "SymmetricMixture": (SymmetricMixture(), _symmetric_data, "random_from_data"),
     "SphericalMeansMixture": (SphericalMeansMixture(3, 1.5), _jin_data, "random_from_data"),
+    "GaussianHMM": (GaussianHMM(3), lambda: regime_switching_series(3, 300, seed=6)[0], "random"),
     "OvershootingMStep of GaussianMixture": (
         OvershootingMStep(GaussianMixture(3), 2.5),
         _gaussian_data,

@@ -7,6 +7,7 @@ from emviz.models.gaussian_mixture import (
     GaussianParams,
     GaussianPosterior,
 )
+from emviz.models.hmm import GaussianHMM
 from emviz.models.protocol import InvalidStart, LatentVariableModel, SingularParameters
 from emviz.models.spherical_means import SphericalMeansMixture
 from emviz.models.symmetric import SymmetricMixture, SymmetricParams
@@ -26,6 +27,7 @@ MODEL_TYPES = {
     "TwoMeanMixture": TwoMeanMixture,
     "SymmetricMixture": SymmetricMixture,
     "SphericalMeansMixture": SphericalMeansMixture,
+    "GaussianHMM": GaussianHMM,
 }
 
 
@@ -48,6 +50,7 @@ __all__ = [
     "COVARIANCE_TYPES",
     "INIT_METHODS",
     "GaussianData",
+    "GaussianHMM",
     "GaussianMixture",
     "GaussianParams",
     "GaussianPosterior",
