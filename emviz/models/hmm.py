@@ -27,6 +27,7 @@ state-major, (S, T); the public ``resp``/``log_resp`` are (T, S) views.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -196,6 +197,11 @@ class HMMPosterior:
     @property
     def log_resp(self) -> np.ndarray:
         return self.log_resp_t.T
+
+    @cached_property
+    def expected_log_self(self) -> float:
+        """E_q[log q(Z)] = −H(q): computed once, both H(q) and KL(q ‖ ·) need it."""
+        return expected_log_chain(self, self)
 
 
 def expected_log_chain(q: HMMPosterior, r: HMMPosterior) -> float:
@@ -409,14 +415,14 @@ class GaussianHMM:
 
     def entropy(self, q: HMMPosterior) -> float:
         """H(q) = −E_q[log q(Z)] of the chain q over whole paths (not of its marginals)."""
-        return max(-expected_log_chain(q, q), 0.0)
+        return max(-q.expected_log_self, 0.0)
 
     def kl_divergence(self, q: HMMPosterior, evaluated: HMMPosterior) -> float:
         """KL(q ‖ p(Z | X, θ)) = E_q[log q] − E_q[log p] over paths, from its definition;
         clipped at 0, its true lower bound, against rounding."""
         if q is evaluated:
             return 0.0
-        return max(expected_log_chain(q, q) - expected_log_chain(q, evaluated), 0.0)
+        return max(q.expected_log_self - expected_log_chain(q, evaluated), 0.0)
 
     def free_directions(self, params: HMMParams) -> dict[str, np.ndarray]:
         """ "μk" and "σ²k": unit moves of each state's emission mean and variance (moves of π
