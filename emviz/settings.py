@@ -80,6 +80,14 @@ ISOLATED_POSITIONS = (8.0, 9.0, 10.0, 11.0, 12.0)
 REMEDY_REG_CHOICES = (1e-4, 1e-3, 1e-2, 1e-1)
 MERGE_SEPARATIONS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)
 LOOSE_TOL_CHOICES = (1e-1, 1e-2, 1e-3, 1e-4)
+# Hidden Markov model: the regime-switching series (states, length) or an uploaded series
+HMM_STATES_RANGE = (2, 4)
+HMM_LENGTH_RANGE = (100, 2000, 50)  # (min, max, step)
+HMM_SOURCES = {"regime": "Regime-switching series (generated)", "upload": UPLOAD}
+HMM_INITS = {  # slug -> label (the slug is the init name GaussianHMM.init_params takes)
+    "quantiles": "quantiles of the data",
+    "random": "random data values (seeded)",
+}
 
 
 class Family(Enum):
@@ -238,6 +246,8 @@ _VARIANT = _slug_of({variant.value: variant for variant in Variant})
 _BREAK = _slug_of({mode.value: mode for mode in BreakMode if mode is not BreakMode.NONE})
 _ANY_STEP = _int_in(0, 10**6)
 _CRITERION = _slug_of({name: name for name in CRITERION_CHOICES})
+_HMM_SOURCE = _slug_of({slug: slug for slug in HMM_SOURCES})
+_HMM_INIT = _slug_of({slug: slug for slug in HMM_INITS})
 NO_TYPES = "none"
 
 
@@ -332,6 +342,13 @@ FIELDS: dict[str, Field] = {
         Field("flreg", 1e-3, _one_of(REMEDY_REG_CHOICES), _float_text, "remedy's reg_covar"),
         Field("flsep", 3.0, _one_of(MERGE_SEPARATIONS), _float_text, "distance of the centres"),
         Field("fltol", 1e-1, _one_of(LOOSE_TOL_CHOICES), _float_text, "loose tolerance"),
+        # Hidden Markov model
+        Field("hsrc", "regime", _HMM_SOURCE[0], _HMM_SOURCE[1], "HMM: series"),
+        Field("hk", 2, _int_in(*HMM_STATES_RANGE), describe="HMM: number of states"),
+        Field("hn", 500, _int_in(*HMM_LENGTH_RANGE[:2]), describe="HMM: length of the series"),
+        Field("hseed", 0, _int_in(0, SEED_MAX), describe="HMM: seed"),
+        Field("hinit", "quantiles", _HMM_INIT[0], _HMM_INIT[1], "HMM: start"),
+        Field("hstep", 0, _ANY_STEP, describe="HMM: shown step"),
     )
 }
 
@@ -693,4 +710,27 @@ def bound_run_from(values: Mapping[str, Any], source: DataSource) -> BoundRun:
     start = start_from(values)
     return BoundRun(
         Family.TWO_MEANS, landscape=landscape, start=start, broken=broken, factor=factor
+    )
+
+
+@dataclass(frozen=True)
+class HMMRun:
+    """What the hidden Markov model page runs: S states on the seeded regime-switching series
+    (``n_samples`` steps, ``seed``) or on an uploaded series (``source``), from the start
+    ``init`` (a `GaussianHMM.init_params` method; the seed also seeds a random start)."""
+
+    n_states: int = FIELDS["hk"].default
+    n_samples: int = FIELDS["hn"].default
+    seed: int = FIELDS["hseed"].default
+    init: str = FIELDS["hinit"].default
+    source: DataSource | None = None
+
+
+def hmm_run_from(values: Mapping[str, Any], source: DataSource | None = None) -> HMMRun:
+    return HMMRun(
+        n_states=int(value_of("hk", values)),
+        n_samples=int(value_of("hn", values)),
+        seed=int(value_of("hseed", values)),
+        init=value_of("hinit", values),
+        source=source,
     )

@@ -68,3 +68,8 @@ st.markdown(
     "BIC, AIC and ICL against the number of components for every covariance type, and the "
     "likelihood on held-out points."
 )
+page_link("pages/hidden-markov.py", label="**Hidden Markov model**", icon=":material/timeline:")
+st.markdown(
+    "Baum–Welch is EM: forward–backward as the E-step on a regime-switching series (or your "
+    "own), the state probabilities, the transition matrix and ℓ = ELBO + KL over whole paths."
+)

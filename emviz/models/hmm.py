@@ -77,6 +77,11 @@ class HMMParams:
     def n_states(self) -> int:
         return self.means.size
 
+    @property
+    def n_components(self) -> int:
+        """The number of states, under the name the generic panels read."""
+        return self.means.size
+
     def is_finite(self) -> bool:
         return all(np.isfinite(a).all() for a in self._arrays())
 

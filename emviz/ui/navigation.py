@@ -49,6 +49,11 @@ def pages() -> dict[str, list]:
             st.Page("pages/failure-lab.py", title="Failure lab", icon=":material/science:"),
             st.Page("pages/choosing-k.py", title="Choosing K", icon=":material/query_stats:"),
         ],
+        "Beyond mixtures": [
+            st.Page(
+                "pages/hidden-markov.py", title="Hidden Markov model", icon=":material/timeline:"
+            ),
+        ],
     }
 
 
