@@ -206,6 +206,7 @@ def test_the_reported_collapse_draws_every_section(page):
         "pages/where-em-ends-up.py",
         "pages/failure-lab.py",
         "pages/choosing-k.py",
+        "pages/hidden-markov.py",
     ],
 )
 def test_the_other_pages_show_only_finite_numbers(page):

@@ -267,6 +267,14 @@ def _choosing_view(at):
     at.multiselect(key="scov").unselect("diag").run()
 
 
+def _hidden_markov_view(at):
+    at.slider(key="hk").set_value(3).run()
+    at.slider(key="hn").set_value(800).run()
+    at.selectbox(key="hinit").select("random").run()
+    at.number_input(key="hseed").set_value(5).run()
+    _click(at, "iteration", 2)
+
+
 VIEWS = {
     "step": (STEP, _step_view),
     "why": (WHY, _why_view),
@@ -275,6 +283,7 @@ VIEWS = {
     "comparison": (CMP, _comparison_view),
     "ends": ("pages/where-em-ends-up.py", _ends_view),
     "choosing": ("pages/choosing-k.py", _choosing_view),
+    "hidden-markov": ("pages/hidden-markov.py", _hidden_markov_view),
 }
 
 

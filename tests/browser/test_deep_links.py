@@ -41,6 +41,12 @@ PAGES = [
     ("where-em-ends-up", "Where EM ends up", "Where EM ends up", "?xsep=4.0"),
     ("failure-lab", "Failure lab", "Failure lab", "?flx=10.0"),
     ("choosing-k", "Choosing K", "Choosing K", "?scrit=icl"),
+    (
+        "hidden-markov",
+        "Hidden Markov model",
+        "Hidden Markov model: Baum–Welch is EM",
+        "?hk=3",
+    ),
 ]
 
 

@@ -42,6 +42,7 @@ PAGES = {
     "em-vs-gradient": ".st-key-cmp_monotone",
     "where-em-ends-up": ".st-key-ends_basin_chart",
     "choosing-k": ".st-key-sel_criterion_chart",
+    "hidden-markov": ".st-key-hmm_series_chart",
 }
 CHART_ROOM_PX = 100  # of the main chart, at least this much shows on the first screen
 SIDEBAR = '[data-testid="stSidebar"]'
