@@ -9,13 +9,13 @@ enter_through_app()
 
 st.title("Hidden Markov model: Baum–Welch is EM")
 st.markdown(
-    "A hidden Markov model explains a series by a hidden state z_t that moves between S "
-    "states with the transition matrix A, each state emitting x_t ~ N(μ_s, σ²_s). The hidden "
-    "variable is the whole path z_1 … z_T, so EM's E-step needs the posterior over every path: "
-    "**forward–backward** computes its marginals q(z_t) and the expected number of transitions "
-    "in O(T S²). The **M-step** is then closed form: A from the expected transitions, μ and σ² "
-    "as q-weighted averages. That is the Baum–Welch algorithm: EM, so ℓ never falls and "
-    "ℓ = ELBO + KL at every step, with KL over whole paths."
+    "A hidden Markov model explains a series by a hidden state $z_t$ that moves between S "
+    "states with the transition matrix A, each state emitting $x_t \\sim N(\\mu_s, \\sigma^2_s)$. "
+    "The hidden variable is the whole path $z_1 \\dots z_T$, so EM's E-step needs the posterior "
+    "over every path: **forward–backward** computes its marginals $q(z_t)$ and the expected "
+    "number of transitions in O(T S²). The **M-step** is then closed form: A from the expected "
+    "transitions, μ and σ² as q-weighted averages. That is the Baum–Welch algorithm: EM, so ℓ "
+    "never falls and ℓ = ELBO + KL at every step, with KL over whole paths."
 )
 run, history = fitted_run()
 cursor = step_views(run, history)

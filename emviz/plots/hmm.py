@@ -103,8 +103,8 @@ def plot_transmat(params) -> go.Figure:
     fig.update_layout(
         height=320,
         title="Transition matrix A",
-        xaxis={"title": "to state j", "side": "bottom"},
-        yaxis={"title": "from state i", "autorange": "reversed"},
+        xaxis={"title": "to state j", "type": "category"},
+        yaxis={"title": "from state i", "type": "category", "autorange": "reversed"},
     )
     return fig
 
