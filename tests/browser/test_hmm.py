@@ -9,20 +9,15 @@ slider in .st-key-hk; the step status as on the step page.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from .harness import (
     assert_no_exception,
     goto,
-    mark_chart,
     screenshot,
-    script_runs,
+    seconds_to_redraw,
     step_button,
-    wait_for_chart_rerender,
     wait_for_plotly,
-    wait_for_script_done,
     wait_for_step,
 )
 
@@ -34,18 +29,6 @@ TRANSMAT = ".st-key-hmm_transmat_chart"
 EMISSIONS = ".st-key-hmm_emission_chart"
 LOG_LIKELIHOOD = ".st-key-hmm_ll_chart"
 REDRAW_LIMIT_S = 6.0  # the page's aim is 2 s; a shared 2-core machine runs other tests too
-
-
-def _after(page, chart: str, act) -> float:
-    """Seconds from ``act()`` to ``chart`` drawn anew (the rerun then let finish)."""
-    mark_chart(page, chart)
-    runs = script_runs(page)
-    started = time.perf_counter()
-    act()
-    wait_for_chart_rerender(page, chart, timeout=60_000)
-    seconds = time.perf_counter() - started
-    wait_for_script_done(page, after=runs, timeout=60_000)
-    return seconds
 
 
 def _transmat(page) -> list[list[float]]:
@@ -69,7 +52,7 @@ def test_steps_and_states_redraw_the_charts(page, server):
     # the quantile start's sticky A
     assert [value for row in start for value in row] == pytest.approx([0.9, 0.1, 0.1, 0.9])
 
-    seconds = _after(page, TRANSMAT, lambda: step_button(page, "Full iteration").click())
+    seconds = seconds_to_redraw(page, TRANSMAT, lambda: step_button(page, "Full iteration").click())
     print(f"\ntransition matrix redrawn {seconds:.2f} s after a full iteration")
     assert wait_for_step(page, 2, timeout=15_000)[0] == 2
     assert _transmat(page) != start
@@ -78,7 +61,7 @@ def test_steps_and_states_redraw_the_charts(page, server):
 
     thumb = page.locator(".st-key-hk").get_by_role("slider").first
     thumb.focus()
-    seconds = _after(page, SERIES, lambda: thumb.press("ArrowRight"))
+    seconds = seconds_to_redraw(page, SERIES, lambda: thumb.press("ArrowRight"))
     print(f"series redrawn {seconds:.2f} s after the states went from 2 to 3 (a new run)")
     assert "hk=3" in page.url
     assert _state_bands(page) == 3 and len(_transmat(page)) == 3
