@@ -88,8 +88,10 @@ def test_each_control_changes_the_run(at):
     assert at.query_params["hk"] == "3" and at.query_params["hinit"] == "random"
 
 
-def _upload(at, text: str, file_id: str):
-    at.session_state[state.UPLOAD_FILE] = (f"{file_id}.csv", file_id, text.encode())
+def _upload(at, text: str, name: str):
+    """What a real upload of ``text`` as ``name``.csv does. Its file id is this module's own:
+    the caches key on file ids, which other tests' files must not share."""
+    at.session_state[state.UPLOAD_FILE] = (f"{name}.csv", f"hmm-page {name}", text.encode())
     if at.sidebar.selectbox(key="hsrc").value != "upload":
         at.sidebar.selectbox(key="hsrc").select("upload")
     at.run()
