@@ -81,9 +81,11 @@ from emviz.data import (
     symmetric_sample,
 )
 from emviz.data.checks import fit_obstacle, standardise
+from emviz.data.series import regime_switching_series
 from emviz.engine import counted
 from emviz.models import (
     AnnealedEStep,
+    GaussianHMM,
     GaussianParams,
     InvalidStart,
     MapMStep,
@@ -110,6 +112,7 @@ from emviz.settings import (
     BreakMode,
     DataSource,
     Family,
+    HMMRun,
     LandscapeSettings,
     MissingSettings,
     ModelSettings,
@@ -1027,3 +1030,40 @@ def missing_data_fit(settings: MissingSettings, raw: bytes | None = None) -> Mis
         truth=truth,
         note=note,
     )
+
+
+# ---- hidden Markov model ----
+
+HMM_MAX_ITER, HMM_TOL = 200, 1e-6
+HMM_MAX_LENGTH = 100_000  # an uploaded series longer than this is refused (a run takes seconds)
+
+
+def hmm_series(run: HMMRun, raw: bytes | None = None) -> np.ndarray:
+    """The series of ``run``, shape (n_samples, 1): the seeded regime-switching series, or the
+    uploaded column (`DataError` with the reason when it cannot be read)."""
+    if run.source is None:
+        return regime_switching_series(run.n_states, run.n_samples, seed=run.seed)[0]
+    return load_data(run.source, raw)[:, :1]
+
+
+def hmm_fit(X: np.ndarray, run: HMMRun) -> tuple[History | None, str]:
+    """Baum–Welch on ``X`` from the start of ``run``: (history, "") or (None, why it cannot
+    start)."""
+    if len(X) > HMM_MAX_LENGTH:
+        return None, (
+            f"The series has {len(X):,} values; this page fits at most {HMM_MAX_LENGTH:,}. "
+            "Upload a shorter series."
+        )
+    names = run.source.columns if run.source is not None else None
+    # too few values, or values so large or small that the sums of squares overflow or
+    # underflow (a positive reg_covar skips the mixture-only checks of zero width: the HMM's
+    # own start says when there are too few distinct values)
+    obstacle = fit_obstacle(X, run.n_states, reg_covar=1.0, names=names)
+    if obstacle:
+        return None, obstacle.replace("components", "states").replace("K ", "S ")
+    model = GaussianHMM(run.n_states)
+    try:
+        init = model.init_params(X, run.init, seed=run.seed)
+    except InvalidStart as error:
+        return None, f"{error} Choose fewer states or another series."
+    return run_em(model, X, init, max_iter=HMM_MAX_ITER, tol=HMM_TOL), ""

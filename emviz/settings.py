@@ -94,6 +94,14 @@ MISSING_MECHANISMS = {"mcar": "MCAR", "mar": "MAR"}
 MISSING_SHARE_RANGE = (0.0, 0.8)
 MISSING_N_RANGE = (20, 2000, 10)
 MISSING_INITS = {"cc": "complete_cases", "obs": "observed_moments"}
+# Hidden Markov model: the regime-switching series (states, length) or an uploaded series
+HMM_STATES_RANGE = (2, 4)
+HMM_LENGTH_RANGE = (100, 2000, 50)  # (min, max, step)
+HMM_SOURCES = {"regime": "Regime-switching series (generated)", "upload": UPLOAD}
+HMM_INITS = {  # slug -> label (the slug is the init name GaussianHMM.init_params takes)
+    "quantiles": "quantiles of the data",
+    "random": "random data values (seeded)",
+}
 
 
 class Family(Enum):
@@ -255,6 +263,8 @@ _CRITERION = _slug_of({name: name for name in CRITERION_CHOICES})
 _PPCA_INIT = _slug_of(PPCA_INIT_CHOICES)
 _MECHANISM = _slug_of(MISSING_MECHANISMS)
 _MISSING_INIT = _slug_of(MISSING_INITS)
+_HMM_SOURCE = _slug_of({slug: slug for slug in HMM_SOURCES})
+_HMM_INIT = _slug_of({slug: slug for slug in HMM_INITS})
 NO_TYPES = "none"
 
 
@@ -371,6 +381,13 @@ FIELDS: dict[str, Field] = {
         Field("miup", False, _bool, _bool_text, "missing data: the uploaded file"),
         Field("miinit", "observed_moments", _MISSING_INIT[0], _MISSING_INIT[1], "EM's start"),
         Field("mistep", 0, _ANY_STEP, describe="missing data: shown step"),
+        # Hidden Markov model
+        Field("hsrc", "regime", _HMM_SOURCE[0], _HMM_SOURCE[1], "HMM: series"),
+        Field("hk", 2, _int_in(*HMM_STATES_RANGE), describe="HMM: number of states"),
+        Field("hn", 500, _int_in(*HMM_LENGTH_RANGE[:2]), describe="HMM: length of the series"),
+        Field("hseed", 0, _int_in(0, SEED_MAX), describe="HMM: seed"),
+        Field("hinit", "quantiles", _HMM_INIT[0], _HMM_INIT[1], "HMM: start"),
+        Field("hstep", 0, _ANY_STEP, describe="HMM: shown step"),
     )
 }
 
@@ -786,4 +803,27 @@ def missing_settings_from(values: Mapping[str, Any], upload: str | None = None):
         seed=int(value_of("miseed", values)),
         init=value_of("miinit", values),
         upload=upload if value_of("miup", values) else None,
+    )
+
+
+@dataclass(frozen=True)
+class HMMRun:
+    """What the hidden Markov model page runs: S states on the seeded regime-switching series
+    (``n_samples`` steps, ``seed``) or on an uploaded series (``source``), from the start
+    ``init`` (a `GaussianHMM.init_params` method; the seed also seeds a random start)."""
+
+    n_states: int = FIELDS["hk"].default
+    n_samples: int = FIELDS["hn"].default
+    seed: int = FIELDS["hseed"].default
+    init: str = FIELDS["hinit"].default
+    source: DataSource | None = None
+
+
+def hmm_run_from(values: Mapping[str, Any], source: DataSource | None = None) -> HMMRun:
+    return HMMRun(
+        n_states=int(value_of("hk", values)),
+        n_samples=int(value_of("hn", values)),
+        seed=int(value_of("hseed", values)),
+        init=value_of("hinit", values),
+        source=source,
     )

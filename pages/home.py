@@ -75,7 +75,7 @@ st.markdown(
     "The example that named EM: Rao's linkage counts, Dempster, Laird & Rubin's table of "
     "iterates, and EM's rate as the fraction of the information that is missing."
 )
-page_link("pages/ppca.py", label="**Probabilistic PCA**", icon=":material/timeline:")
+page_link("pages/ppca.py", label="**Probabilistic PCA**", icon=":material/scatter_plot:")
 st.markdown(
     "EM beyond mixtures: the hidden variable is a point's position on a line, and W turns "
     "onto the principal direction with no eigen-decomposition."
@@ -84,4 +84,9 @@ page_link("pages/missing-data.py", label="**Missing data**", icon=":material/gri
 st.markdown(
     "EM fills in each missing value from the row's observed one, step by step, beside "
     "dropping incomplete rows and filling in column means, both biased."
+)
+page_link("pages/hidden-markov.py", label="**Hidden Markov model**", icon=":material/timeline:")
+st.markdown(
+    "Baum–Welch is EM: forward–backward as the E-step on a regime-switching series (or your "
+    "own), the state probabilities, the transition matrix and ℓ = ELBO + KL over whole paths."
 )

@@ -209,6 +209,7 @@ def test_the_reported_collapse_draws_every_section(page):
         "pages/genetic-linkage.py",
         "pages/ppca.py",
         "pages/missing-data.py",
+        "pages/hidden-markov.py",
     ],
 )
 def test_the_other_pages_show_only_finite_numbers(page):

@@ -287,6 +287,14 @@ def _missing_view(at):
     at.button(key="step_e_step").click().run()
 
 
+def _hidden_markov_view(at):
+    at.slider(key="hk").set_value(3).run()
+    at.slider(key="hn").set_value(800).run()
+    at.selectbox(key="hinit").select("random").run()
+    at.number_input(key="hseed").set_value(5).run()
+    _click(at, "iteration", 2)
+
+
 VIEWS = {
     "step": (STEP, _step_view),
     "why": (WHY, _why_view),
@@ -298,6 +306,7 @@ VIEWS = {
     "linkage": ("pages/genetic-linkage.py", _linkage_view),
     "ppca": ("pages/ppca.py", _ppca_view),
     "missing": ("pages/missing-data.py", _missing_view),
+    "hidden-markov": ("pages/hidden-markov.py", _hidden_markov_view),
 }
 
 

@@ -23,10 +23,12 @@ from emviz.data import (
     ppca_sample,
     symmetric_sample,
 )
+from emviz.data.series import regime_switching_series
 from emviz.models import (
     MODEL_TYPES,
     VARIANTS,
     AnnealedEStep,
+    GaussianHMM,
     GaussianMixture,
     GeneticLinkage,
     MapMStep,
@@ -95,6 +97,7 @@ EXAMPLES = {
     # noise 1: the posterior variance of z stays above 1/(2πe), so H(q) >= 0 as checked below
     "ProbabilisticPCA": (ProbabilisticPCA(1), _ppca_data, "random"),
     "MissingNormal": (MissingNormal(), _missing_data, "complete_cases"),
+    "GaussianHMM": (GaussianHMM(3), lambda: regime_switching_series(3, 300, seed=6)[0], "random"),
     "OvershootingMStep of GaussianMixture": (
         OvershootingMStep(GaussianMixture(3), 2.5),
         _gaussian_data,

@@ -7,6 +7,7 @@ from emviz.models.gaussian_mixture import (
     GaussianParams,
     GaussianPosterior,
 )
+from emviz.models.hmm import GaussianHMM
 from emviz.models.linkage import GeneticLinkage
 from emviz.models.missing import MissingNormal
 from emviz.models.ppca import ProbabilisticPCA
@@ -32,6 +33,7 @@ MODEL_TYPES = {
     "GeneticLinkage": GeneticLinkage,
     "ProbabilisticPCA": ProbabilisticPCA,
     "MissingNormal": MissingNormal,
+    "GaussianHMM": GaussianHMM,
 }
 
 
@@ -54,6 +56,7 @@ __all__ = [
     "COVARIANCE_TYPES",
     "INIT_METHODS",
     "GaussianData",
+    "GaussianHMM",
     "GaussianMixture",
     "GaussianParams",
     "GaussianPosterior",

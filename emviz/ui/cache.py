@@ -24,6 +24,7 @@ from emviz.analysis.variants import (
 )
 from emviz.data import DataError, read_columns
 from emviz.models import InvalidStart
+from emviz.plots.hmm import plot_emissions, plot_series_states, plot_transmat
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
 from emviz.plots.selection import plot_chosen
 from emviz.plots.variants import plot_final_fit, plot_objective_traces
@@ -32,6 +33,7 @@ from emviz.settings import (
     BoundRun,
     DataSource,
     Family,
+    HMMRun,
     LandscapeSettings,
     MissingSettings,
     ModelSettings,
@@ -371,3 +373,28 @@ def missing_data_fit(settings: MissingSettings, _raw: bytes | None = None):
         return runs.missing_data_fit(settings, _raw), ""
     except (DataError, InvalidStart) as error:
         return None, str(error)
+
+
+# ---- hidden Markov model ----
+
+
+@st.cache_resource(max_entries=16, ttl=TTL, show_spinner="Running Baum–Welch…")
+def hmm_fit(run: HMMRun) -> tuple[History | None, str]:
+    """One recorded Baum–Welch run per series and start: (history, error)."""
+    try:
+        X = runs.hmm_series(run, state.upload_bytes(run.source))
+    except DataError as error:
+        return None, str(error)
+    return runs.hmm_fit(X, run)
+
+
+@st.cache_resource(max_entries=256, **_RESOURCE)
+def hmm_figures_json(run: HMMRun, cursor: int) -> tuple[str, str, str]:
+    """(series and state probabilities, transition matrix, emission densities) of one step
+    as Plotly JSON: stepping back and forth redraws from here."""
+    history, _ = hmm_fit(run)
+    return (
+        plot_series_states(history, cursor).to_json(),
+        plot_transmat(history[cursor].params).to_json(),
+        plot_emissions(history, cursor).to_json(),
+    )

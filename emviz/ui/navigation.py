@@ -55,8 +55,11 @@ def pages() -> dict[str, list]:
                 title="Genetic linkage (1977)",
                 icon=":material/genetics:",
             ),
-            st.Page("pages/ppca.py", title="Probabilistic PCA", icon=":material/timeline:"),
+            st.Page(
+                "pages/hidden-markov.py", title="Hidden Markov model", icon=":material/timeline:"
+            ),
             st.Page("pages/missing-data.py", title="Missing data", icon=":material/grid_off:"),
+            st.Page("pages/ppca.py", title="Probabilistic PCA", icon=":material/scatter_plot:"),
         ],
     }
 

@@ -95,7 +95,7 @@ def data_picker() -> DataSource | None:
         sidebar.caption(PRESETS[choice].description)
         source, raw = _preset_source(sidebar, choice), None
     else:
-        source, raw = _upload_source(sidebar)
+        source, raw = upload_source(sidebar)
     if source is not None:
         try:
             load_data(source, raw)  # read here, so a file's problem shows next to its controls
@@ -120,7 +120,23 @@ def _preset_source(sidebar, name: str) -> DataSource:
     return preset_source(state.snapshot())
 
 
-def _upload_source(sidebar) -> tuple[DataSource | None, bytes | None]:
+_COLUMN_PROMPTS = {  # max columns -> (before a file, the column picker, nothing picked)
+    2: (
+        "Upload a CSV file with one or two numeric columns.",
+        "Columns (one → 1-D view, two → 2-D view)",
+        "Pick one or two columns.",
+    ),
+    1: ("Upload a CSV file with a numeric column.", "Column", "Pick a column."),
+}
+
+
+def upload_source(
+    sidebar, max_columns: int = 2, columns_key: str = "cols"
+) -> tuple[DataSource | None, bytes | None]:
+    """The uploader, the column picker (at most ``max_columns``, bound to ``columns_key``)
+    and the standardise box: the uploaded data source and its bytes, or (None, None) with
+    the reason shown."""
+    before, label, none_picked = _COLUMN_PROMPTS[max_columns]
     uploaded = sidebar.file_uploader(
         "CSV file (a header row names the columns)", type=["csv", "txt"], key="upload"
     )
@@ -128,7 +144,7 @@ def _upload_source(sidebar) -> tuple[DataSource | None, bytes | None]:
         state.keep_upload(uploaded.name, uploaded.file_id, uploaded.getvalue())
     kept = state.kept_upload()
     if kept is None:
-        sidebar.info("Upload a CSV file with one or two numeric columns.")
+        sidebar.info(before)
         return None, None
     name, file_id, raw = kept
     if uploaded is None:
@@ -139,20 +155,20 @@ def _upload_source(sidebar) -> tuple[DataSource | None, bytes | None]:
         sidebar.error(str(error))
         return None, None
     picked = sidebar.multiselect(
-        "Columns (one → 1-D view, two → 2-D view)",
+        label,
         columns,
-        max_selections=2,
+        max_selections=max_columns,
         **state.bind(
-            "cols",
-            fallback=columns[:2],
+            columns_key,
+            fallback=columns[:max_columns],
             to_widget=lambda chosen: None if chosen is None else list(chosen),
             from_widget=tuple,
         ),
     )
     if not set(picked) <= set(columns):
-        picked = columns[:2]
+        picked = columns[:max_columns]
     if not picked:
-        sidebar.warning("Pick one or two columns.")
+        sidebar.warning(none_picked)
         return None, None
     standardise = sidebar.checkbox(
         "Standardise columns",

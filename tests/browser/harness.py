@@ -493,6 +493,18 @@ def wait_for_chart_rerender(page, scope: str, timeout: float = DEFAULT_TIMEOUT_M
     )
 
 
+def seconds_to_redraw(page, scope: str, act, timeout: float = 60_000) -> float:
+    """Seconds from ``act()`` to the chart in ``scope`` drawn anew (the rerun then let finish)."""
+    mark_chart(page, scope)
+    runs = script_runs(page)
+    started = time.perf_counter()
+    act()
+    wait_for_chart_rerender(page, scope, timeout=timeout)
+    seconds = time.perf_counter() - started
+    wait_for_script_done(page, after=runs, timeout=timeout)
+    return seconds
+
+
 # --------------------------------------------------------------------------------------------
 # Screenshots and navigation
 # --------------------------------------------------------------------------------------------

@@ -9,19 +9,14 @@ containers .st-key-sr (slider), .st-key-scrit (radio), .st-key-scov (multiselect
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from .harness import (
     assert_no_exception,
     goto,
-    mark_chart,
     screenshot,
-    script_runs,
-    wait_for_chart_rerender,
+    seconds_to_redraw,
     wait_for_plotly,
-    wait_for_script_done,
 )
 
 pytestmark = pytest.mark.browser
@@ -31,18 +26,6 @@ CRITERION = ".st-key-sel_criterion_chart"
 HELD_OUT = ".st-key-sel_heldout_chart"
 CHOSEN = ".st-key-sel_chosen_chart"
 REDRAW_LIMIT_S = 15.0  # 32 fits twice over, a few restarts each, on a shared 2-core machine
-
-
-def _after(page, chart: str, act) -> float:
-    """Seconds from ``act()`` to ``chart`` drawn anew (the rerun then let finish)."""
-    mark_chart(page, chart)
-    runs = script_runs(page)
-    started = time.perf_counter()
-    act()
-    wait_for_chart_rerender(page, chart, timeout=60_000)
-    seconds = time.perf_counter() - started
-    wait_for_script_done(page, after=runs, timeout=60_000)
-    return seconds
 
 
 def _names(page, chart: str) -> list[str]:
@@ -63,20 +46,20 @@ def test_every_control_redraws_the_charts(page, server):
 
     thumb = page.locator(".st-key-sr").get_by_role("slider").first
     thumb.focus()
-    seconds = _after(page, CRITERION, lambda: thumb.press("ArrowRight"))
+    seconds = seconds_to_redraw(page, CRITERION, lambda: thumb.press("ArrowRight"))
     print(f"\ncriterion chart redrawn {seconds:.2f} s after the restarts went from 3 to 4")
     assert "sr=4" in page.url
     assert seconds <= REDRAW_LIMIT_S
 
     icl = page.locator(".st-key-scrit label").filter(has_text="ICL")
-    seconds = _after(page, CRITERION, icl.click)
+    seconds = seconds_to_redraw(page, CRITERION, icl.click)
     print(f"criterion chart redrawn as ICL {seconds:.2f} s after the click")
     assert _title(page, CRITERION) == "ICL against K (lower is better)"
     assert _title(page, CHOSEN).startswith("Chosen by ICL")
     assert "scrit=icl" in page.url
 
     remove_diag = page.locator(".st-key-scov button[aria-label='Remove diag']:visible").first
-    _after(page, HELD_OUT, remove_diag.click)
+    seconds_to_redraw(page, HELD_OUT, remove_diag.click)
     assert "diag" not in _names(page, CRITERION)
     assert "diag, training" not in _names(page, HELD_OUT)
     assert "scov=full-spherical-tied" in page.url

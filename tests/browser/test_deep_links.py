@@ -44,6 +44,12 @@ PAGES = [
     ("genetic-linkage", "Genetic linkage (1977)", "Genetic linkage (1977)", "?gth=0.3"),
     ("ppca", "Probabilistic PCA", "Probabilistic PCA", "?ppdim=3"),
     ("missing-data", "Missing data", "Missing data", "?mimech=mcar"),
+    (
+        "hidden-markov",
+        "Hidden Markov model",
+        "Hidden Markov model: Baum–Welch is EM",
+        "?hk=3",
+    ),
 ]
 
 

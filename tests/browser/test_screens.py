@@ -45,6 +45,7 @@ PAGES = {
     "genetic-linkage": ".st-key-linkage_chart",
     "ppca": ".st-key-ppca_data_chart",
     "missing-data": ".st-key-mi_chart",
+    "hidden-markov": ".st-key-hmm_series_chart",
 }
 CHART_ROOM_PX = 100  # of the main chart, at least this much shows on the first screen
 SIDEBAR = '[data-testid="stSidebar"]'
