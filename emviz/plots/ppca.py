@@ -167,7 +167,7 @@ def plot_ppca_trace(run, index: int) -> go.Figure:
     layout["yaxis2"].update(title={"text": "σ²"}, rangemode="tozero")
     layout.update(
         height=480,
-        title={"text": "W turns onto the principal direction; σ² shrinks to σ²_ML"},
+        title={"text": "Angle of W to the principal axis<br>and σ² (→ σ²_ML)"},
         legend={"y": -0.2},
         shapes=_cursor_lines(iteration_of(run.history, index), ("", "2")),
     )
