@@ -160,4 +160,4 @@ def test_an_e_step_that_forgets_the_weights_is_caught():
     assert set(table["E-step closed the gap"]) == {"NO"}
     assert "the bound does **not** touch" in _texts(at)  # Bishop 9.14's slice says so too
     at.button(key="step_e_step").click().run()
-    assert "**E-step (broken):**" in _texts(at)
+    assert "**E-step (q is not the posterior):**" in _texts(at)

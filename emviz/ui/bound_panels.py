@@ -61,10 +61,12 @@ def decomposition_sentence(history, cursor: int) -> str:
             f"{before.elbo:.4f} to touch ln p(X|θ) = {step.log_likelihood:.4f}."
         )
     if step.phase == "E":
+        # broken (the audit's "break it") or restricted on purpose (a tempered, hard,
+        # stochastic or annealed q): either way q is not the posterior
         return (
-            f"**E-step (broken):** θ stayed and q was recomputed, but it is not the posterior: "
-            f"the gap is still KL = {readable(step.kl, 4)}, so the bound does not touch "
-            "ln p(X|θ)."
+            "**E-step (q is not the posterior):** θ stayed and q was recomputed, but not as "
+            f"the posterior: the gap is still KL = {readable(step.kl, 4)}, so the bound does not "
+            "touch ln p(X|θ)."
         )
     if step.phase == "M":
         return _m_step_sentence(history, cursor)
