@@ -36,6 +36,7 @@ from emviz.models.protocol import (
     InvalidStart,
     PriorCounts,
     SingularParameters,
+    TransposedResp,
     axis_names,
     mean_directions,
     unit_vector,
@@ -165,7 +166,7 @@ def _axis_name(i: int) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class GaussianPosterior:
+class GaussianPosterior(TransposedResp):
     """q(Z): a distribution over component labels for every sample.
 
     Attributes
@@ -187,16 +188,6 @@ class GaussianPosterior:
     log_norm: np.ndarray | None = None
     log_likelihood: float | None = None
     moments: np.ndarray | None = None
-
-    @property
-    def resp(self) -> np.ndarray:
-        """Responsibilities, shape (n_samples, n_components)."""
-        return self.resp_t.T
-
-    @property
-    def log_resp(self) -> np.ndarray:
-        """Log responsibilities, shape (n_samples, n_components)."""
-        return self.log_resp_t.T
 
     @property
     def log_joint(self) -> np.ndarray | None:

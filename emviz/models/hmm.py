@@ -34,7 +34,13 @@ import numpy as np
 from emviz.models.gaussian_kernels import LOG_2PI, SINGULAR_RTOL
 from emviz.models.gaussian_mixture import _frozen_array
 from emviz.models.hmm_kernels import LOG_TINY, floored_log, forward_backward
-from emviz.models.protocol import Capability, InvalidStart, SingularParameters, unit_vector
+from emviz.models.protocol import (
+    Capability,
+    InvalidStart,
+    SingularParameters,
+    TransposedResp,
+    unit_vector,
+)
 
 HMM_INIT_METHODS = ("quantiles", "random")
 
@@ -156,7 +162,7 @@ def prepare_series(X, lengths: tuple[int, ...] = ()) -> SeriesData:
 
 
 @dataclass(frozen=True, eq=False)
-class HMMPosterior:
+class HMMPosterior(TransposedResp):
     """q over state paths, a Markov chain, in the pieces its expectations need.
 
     Attributes
@@ -193,15 +199,6 @@ class HMMPosterior:
     log_likelihood: float | None = None
     log_startprob: np.ndarray | None = None
     log_emission_t: np.ndarray | None = None
-
-    @property
-    def resp(self) -> np.ndarray:
-        """γ, the posterior state probabilities, shape (n_samples, n_states)."""
-        return self.resp_t.T
-
-    @property
-    def log_resp(self) -> np.ndarray:
-        return self.log_resp_t.T
 
     @cached_property
     def expected_log_self(self) -> float:

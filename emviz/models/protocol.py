@@ -113,6 +113,20 @@ class SingularParameters(ArithmeticError):
         self.component = component
 
 
+class TransposedResp:
+    """``resp`` and ``log_resp``, shape (n_samples, n_states), of a posterior that stores them
+    transposed as ``resp_t`` and ``log_resp_t`` (n_states, n_samples): a sum over the samples
+    then runs along contiguous memory."""
+
+    @property
+    def resp(self) -> np.ndarray:
+        return self.resp_t.T
+
+    @property
+    def log_resp(self) -> np.ndarray:
+        return self.log_resp_t.T
+
+
 class Capability(StrEnum):
     """What only some models offer (see the module docstring); listed in ``capabilities``."""
 

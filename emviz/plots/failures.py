@@ -11,7 +11,7 @@ from scipy.stats import norm
 from emviz.engine import counted
 from emviz.plots.mixture import drawn_points, ellipse_xy
 from emviz.plots.palette import component_colour
-from emviz.plots.restarts import density_grid, plot_fits
+from emviz.plots.restarts import background_points, density_grid, plot_fits
 from emviz.plots.theme import THEME
 
 STOP_COLOUR = "#C00000"
@@ -310,17 +310,7 @@ def plot_early_stop(early) -> go.Figure:
     if X.shape[1] == 1:
         traces = [_histogram(X[:, 0])]
     else:
-        drawn = drawn_points(len(X), 600)
-        traces = [
-            go.Scatter(
-                x=X[drawn, 0],
-                y=X[drawn, 1],
-                mode="markers",
-                marker={"size": 3, "color": "#bbb"},
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        ]
+        traces = [background_points(X, drawn_points(len(X), 600))]
     for k in range(tight.n_components):
         traces.append(_fit_outline(tight, k, "solid", tight_name, X))
         traces.append(_fit_outline(loose, k, "dash", loose_name, X))

@@ -123,6 +123,18 @@ def density_grid(x: np.ndarray, params=None, n_points: int = 200) -> np.ndarray:
     return np.unique(np.concatenate([np.ravel(part) for part in parts]))
 
 
+def background_points(X, drawn) -> go.Scatter:
+    """The points ``drawn`` (row indices) of 2-D data, small and grey, under a fit's outlines."""
+    return go.Scatter(
+        x=X[drawn, 0],
+        y=X[drawn, 1],
+        mode="markers",
+        marker={"size": 3, "color": "#bbb"},
+        hoverinfo="skip",
+        showlegend=False,
+    )
+
+
 def _solution_traces(X, drawn, params) -> list[go.BaseTraceType]:
     """The data (a sample of it) and one fitted mixture: ellipses and means in 2-D, weighted
     component densities over a histogram in 1-D."""
@@ -143,16 +155,7 @@ def _solution_traces(X, drawn, params) -> list[go.BaseTraceType]:
             density = w * norm.pdf(grid, mean[0], np.sqrt(cov[0, 0]))
             traces.append(_line(grid, density, component_colour(k)))
         return traces
-    traces = [
-        go.Scatter(
-            x=X[drawn, 0],
-            y=X[drawn, 1],
-            mode="markers",
-            marker={"size": 3, "color": "#bbb"},
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    ]
+    traces = [background_points(X, drawn)]
     for k, (mean, cov) in enumerate(zip(params.means, params.covariances)):
         outline = ellipse_xy(mean[:2], cov[:2, :2], 2.0)
         traces.append(_line(outline[:, 0], outline[:, 1], component_colour(k)))
