@@ -333,6 +333,8 @@ FIELDS: dict[str, Field] = {
         Field("bas", False, _bool, _bool_text, "basin map"),
         Field("rr", 100, _int_in(*RESTARTS_RANGE), describe="number of restarts"),
         Field("rcmp", False, _bool, _bool_text, "compare the initialisations"),
+        # None: the first listed (the best solution's example restart)
+        Field("rpick", None, _int_in(0, RESTARTS_RANGE[1] - 1), describe="restart to open"),
         # Where EM ends up
         Field("xsep", 3.0, _one_of(SYMMETRIC_SEPARATIONS), _float_text, "distance of ±θ*"),
         Field("xn", 400, _int_in(*SYMMETRIC_N_RANGE), describe="two components: points"),

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from emviz import runs
-from emviz.settings import BreakMode, Family, ModelSettings, preset_source
+from emviz.settings import BreakMode, Family, ModelSettings, Variant, preset_source
 from tests.apptest_helpers import ROOT, decode, plotly_figure
 
 STEP, WHY, LAND, CMP = (
@@ -260,6 +260,14 @@ def _ends_view(at):
     at.toggle(key="rcmp").set_value(True).run()
 
 
+def _failure_view(at):
+    at.select_slider(key="flx").set_value(10.0).run()
+    at.slider(key="flit").set_value(3).run()
+    at.select_slider(key="flreg").set_value(1e-2).run()
+    at.select_slider(key="flsep").set_value(2.5).run()
+    at.select_slider(key="fltol").set_value(1e-3).run()
+
+
 def _choosing_view(at):
     at.slider(key="sr").set_value(2).run()
     at.number_input(key="sseed").set_value(4).run()
@@ -302,6 +310,7 @@ VIEWS = {
     "landscape": (LAND, _landscape_view),
     "comparison": (CMP, _comparison_view),
     "ends": ("pages/where-em-ends-up.py", _ends_view),
+    "failure": ("pages/failure-lab.py", _failure_view),
     "choosing": ("pages/choosing-k.py", _choosing_view),
     "linkage": ("pages/genetic-linkage.py", _linkage_view),
     "ppca": ("pages/ppca.py", _ppca_view),
@@ -328,6 +337,11 @@ def test_a_link_opens_the_same_view(view):
     assert dict(fresh.query_params) == query
 
 
+def test_every_page_with_settings_has_a_link_view(keys_by_page):
+    with_settings = {page for page in PAGE_FILES if keys_by_page[page]}
+    assert with_settings == {page for page, _ in VIEWS.values()}
+
+
 HOSTILE_LINKS = [
     {"k": "0"},
     {"k": "-3"},
@@ -346,6 +360,10 @@ HOSTILE_LINKS = [
     {"foo": "bar"},
     {"[x](javascript:alert(1))": "1"},
     {"fam": "two\u0000"},
+    {"rpick": "100000"},
+    {"hk": "99"},
+    {"gy1": "-5"},
+    {"flx": "7"},
 ]
 
 
@@ -372,3 +390,87 @@ def test_a_hostile_link_opens_the_default_view_with_a_notice(query, default_step
     assert "<b>" not in notice and "](" not in notice
     # the same computation as the default view (cached here, so no slower than it was cold)
     assert elapsed <= seconds + 5.0
+
+
+# ---- every ordered pair of pages that share a setting ----
+
+PAGE_FILES = sorted(f"pages/{path.name}" for path in (ROOT / "pages").glob("*.py"))
+NOT_A_SETTING = {"view_link"}  # the link box is on every page, but it shows the view
+# the pages that show a setting another page shows too (checked against the pages below)
+SHARING_PAGES = [
+    "pages/choosing-k.py",
+    "pages/failure-lab.py",
+    "pages/step-through.py",
+    "pages/where-em-ends-up.py",
+    "pages/why-em-works.py",
+]
+SHARED_CHOICES = {  # a non-default value for every setting two pages show by default
+    **GAUSSIAN_CHOICES,
+    "var": Variant.TEMPERED,
+    "temp": 0.5,
+}
+
+
+def _keys(at) -> set[str]:
+    return set(_settings(at)) - NOT_A_SETTING
+
+
+@pytest.fixture(scope="module")
+def keys_by_page() -> dict[str, set[str]]:
+    """The settings each page shows by default, read from the pages themselves."""
+    at = _session()
+    return {page: _keys(_go(at, page)) for page in PAGE_FILES}
+
+
+def _partners(keys_by_page, page: str) -> list[str]:
+    return [
+        other for other in PAGE_FILES if other != page and keys_by_page[page] & keys_by_page[other]
+    ]
+
+
+def _choose(at, keys: set[str]) -> None:
+    """Set every chosen setting the page shows (the variant first: its control follows)."""
+    for key in sorted(keys & set(SHARED_CHOICES), key=lambda k: (k != "var", k)):
+        widget = next(w for kind in WIDGETS for w in getattr(at, kind) if w.key == key)
+        widget.set_value(SHARED_CHOICES[key]).run()
+        assert not at.exception, (key, at.exception)
+    if "temp" in _keys(at):
+        at.select_slider(key="temp").set_value(SHARED_CHOICES["temp"]).run()
+
+
+def _chosen(at, keys: set[str]) -> dict:
+    shown = _settings(at)
+    return {key: shown[key] for key in keys}
+
+
+def test_every_setting_two_pages_show_has_a_choice(keys_by_page):
+    shared = {
+        key
+        for page in PAGE_FILES
+        for other in _partners(keys_by_page, page)
+        for key in keys_by_page[page] & keys_by_page[other]
+    }
+    assert shared - {"step"} <= set(SHARED_CHOICES), shared - set(SHARED_CHOICES)
+    assert [p for p in PAGE_FILES if _partners(keys_by_page, p)] == SHARING_PAGES
+
+
+@pytest.mark.parametrize("first", SHARING_PAGES, ids=lambda p: p[6:-3])
+def test_shared_settings_hold_from_each_page_to_every_other(first, keys_by_page):
+    """Set every shared setting on `first` (and step three iterations where it steps), visit
+    each page that shows one of them and come back: the values, the shown step and the
+    figures are kept, and each visited page draws what a fresh link to that view draws."""
+    partners = _partners(keys_by_page, first)
+    at = _go(_session(), first)
+    _choose(at, _keys(at))
+    if any(b.key == "step_iteration" for b in at.button):
+        _click(at, "iteration", 3)
+    keys, figures = _keys(at), _figures(at)
+    values = _chosen(at, keys)
+    for second in partners:
+        _go(at, second)
+        shared = keys & _keys(at)
+        assert _chosen(at, shared) == {key: values[key] for key in shared}, second
+        assert _figures(at) == _figures(_go(_session(dict(at.query_params)), second)), second
+        _go(at, first)
+        assert _chosen(at, keys) == values, (first, second)
+        assert _figures(at) == figures, (first, second)

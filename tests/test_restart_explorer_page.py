@@ -55,7 +55,7 @@ def test_a_restart_opens_in_the_step_page_with_its_seed():
     at = _session()
     found = _expected(100)
     worst = int(np.argmin(found.log_likelihoods))
-    at.selectbox(key="restart_pick").set_value(worst).run()
+    at.selectbox(key="rpick").set_value(worst).run()
     at.button(key="restart_open").click().run()
     assert not at.exception, at.exception
     assert at.number_input(key="iseed").value == found.seeds[worst]

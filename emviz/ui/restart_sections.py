@@ -122,7 +122,7 @@ def _open_in_step_page(found, rows) -> None:
             f"restart {r} — {group_label(found, int(found.groups[r]))}, "
             f"ℓ = {found.log_likelihoods[r]:.2f}"
         ),
-        key="restart_pick",
+        **state.bind("rpick", options=options, fallback=options[0]),
     )
     if right.button("Open it in Step through EM", key="restart_open", width="stretch"):
         state.put("iseed", int(found.seeds[chosen]))
