@@ -56,6 +56,25 @@ SECTIONS = {
         ("decomposition_chart", "slice_chart", "q_entropy_chart", "jensen_chart", "audit_chart"),
     ),
 }
+ENDS, FAILURE = "pages/where-em-ends-up.py", "pages/failure-lab.py"
+RESTARTS = 10  # the fewest "Where EM ends up" allows: the matrix stays fast
+# the charts of the sidebar's mixture on these pages, and the sentence that may replace them
+# (a chart missing is excused by a box that says why: "Cannot start EM" excuses them all)
+CHARTS = {
+    ENDS: {
+        "restart_hist": None,
+        "restart_groups": "Every restart failed",
+        "restart_best_worst": "Every restart failed",
+    },
+    FAILURE: {
+        "fl_collapse_fit": None,
+        "fl_remedies": None,
+        "fl_separation": None,
+        "fl_log_error": "This run has no limit to converge to",
+        "fl_early_stop": None,
+        "fl_wrong_k": "K = ",
+    },
+}
 # a chart that may give way to a sentence saying why it cannot apply: (chart key, sentence)
 EXCUSED = {"slice_chart": "no completed iteration"}
 
@@ -131,14 +150,32 @@ def _problems(at: AppTest, page: str) -> list[str]:
     return problems
 
 
+def _lost_charts(at: AppTest, page: str) -> list[str]:
+    """The charts of `CHARTS[page]` missing with no box saying why."""
+    boxes = [box.value for kind in ("info", "warning", "error") for box in getattr(at, kind)]
+    shown = _chart_specs(at)
+
+    def excused(reason: str | None) -> bool:
+        reasons = ("Cannot start EM", reason) if reason else ("Cannot start EM",)
+        return any(r in box for box in boxes for r in reasons)
+
+    return [
+        f"chart {key!r} missing, no sentence"
+        for key, reason in CHARTS[page].items()
+        if key not in shown and not excused(reason)
+    ]
+
+
 def _is_singular(at: AppTest) -> bool:
     """The shown run stopped because a component collapsed (said at its last step)."""
     return any("collapsed" in w.value for w in at.warning)
 
 
-def _session(page: str, preset: str) -> AppTest:
+def _session(page: str, preset: str, restarts: int | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params.update({"data": preset, "n": str(N_POINTS), "iters": str(MAX_ITER)})
+    if restarts is not None:
+        at.query_params["rr"] = str(restarts)
     at.run()
     at.switch_page(page)
     at.run()
@@ -197,14 +234,26 @@ def test_the_reported_collapse_draws_every_section(page):
         assert any("the last completed one" in c.value for c in at.caption)
 
 
+@pytest.mark.parametrize("preset", list(PRESET_SLUGS))
+@pytest.mark.parametrize("page", [ENDS, FAILURE])
+def test_every_mixture_setting_on_the_pages_that_take_the_sidebars_mixture(page, preset):
+    """Where EM ends up and the failure lab run the sidebar's mixture (no step to show):
+    every covariance type × K × reg_covar, each with every chart or a sentence in its place."""
+    at = _session(page, preset, restarts=RESTARTS)
+    failures = []
+    for cov, k, reg in itertools.product(COVARIANCE_TYPES, (1, 2, 5, 8), (0.0, 0.1)):
+        _show(at, cov, k, reg, 0)
+        failures += [f"{cov}, K={k}, reg={reg}: {p}" for p in _problems(at, page)]
+        failures += [f"{cov}, K={k}, reg={reg}: {p}" for p in _lost_charts(at, page)]
+    assert not failures, "\n".join(failures)
+
+
 @pytest.mark.parametrize(
     "page",
     [
         "pages/home.py",
         "pages/landscape.py",
         "pages/em-vs-gradient.py",
-        "pages/where-em-ends-up.py",
-        "pages/failure-lab.py",
         "pages/choosing-k.py",
         "pages/genetic-linkage.py",
         "pages/ppca.py",

@@ -188,6 +188,12 @@ def _line(x, y, colour: str) -> go.Scatter:
     )
 
 
+def thumbnail_title(restarts, r: int) -> str:
+    """Restart ``r``'s solution, number and ℓ, on two lines above its fit."""
+    label = group_label(restarts, int(restarts.groups[r]))
+    return f"{label}<br>restart {r}, ℓ = {restarts.log_likelihoods[r]:.1f}"
+
+
 def plot_solutions(restarts, X, indices, titles) -> go.Figure:
     """Side by side, the fits of the restarts ``indices`` (at most six) on the data ``X``
     (its first two columns), each under its title."""

@@ -9,13 +9,6 @@ import streamlit as st
 
 from emviz.analysis.explain import readable
 from emviz.engine import counted
-from emviz.plots.basins import (
-    plot_bad_share_by_components,
-    plot_boundary_escape,
-    plot_restart_configuration,
-    plot_restart_log_likelihoods,
-    plot_symmetric_basins,
-)
 from emviz.runs import BEST, ELSEWHERE
 from emviz.settings import (
     FAR_FACTOR,
@@ -29,13 +22,7 @@ from emviz.settings import (
     spherical_restart_settings_from,
     symmetric_basin_settings_from,
 )
-from emviz.ui import state
-from emviz.ui.cache import (
-    bad_share_by_components,
-    boundary_escape,
-    spherical_restart_summary,
-    symmetric_basin_map,
-)
+from emviz.ui import cache, state
 from emviz.ui.live_chart import live_chart
 
 QUIET = {"delta_color": "off", "delta_arrow": "off"}  # a metric's second line: no trend
@@ -85,15 +72,16 @@ def two_components_section() -> None:
     )
     _seed_input(controls[2], "xseed")
     settings = symmetric_basin_settings_from(state.snapshot())
-    basins = symmetric_basin_map(settings)
-    escape = boundary_escape(settings)
-    live_chart(plot_symmetric_basins(basins, escape), key="ends_basin_chart")
+    basins = cache.symmetric_basin_map(settings)
+    escape = cache.boundary_escape(settings)
+    basin_figure, escape_figure = cache.symmetric_basin_figures(settings)
+    live_chart(basin_figure, key="ends_basin_chart")
     _basin_numbers(basins)
     if escape is None:
         st.info("This sample's basin boundary could not be located, so no start is put on it.")
         return
     _escape_numbers(escape)
-    live_chart(plot_boundary_escape(escape), key="ends_escape_chart")
+    live_chart(escape_figure, key="ends_escape_chart")
 
 
 def _basin_numbers(basins) -> None:
@@ -169,24 +157,21 @@ def three_or_more_section() -> None:
     controls[3].slider("Restarts", low, high, step=step, **state.bind("jr", bounds=(low, high)))
     _seed_input(controls[4], "jseed")
     settings = spherical_restart_settings_from(state.snapshot())
-    summary = spherical_restart_summary(settings)
+    summary = cache.spherical_restart_summary(settings)
+    ll_figure, configuration_figure, k_figure = cache.spherical_restart_figures(settings)
     st.caption(settings.describe() + "; each restart starts at K distinct random data points.")
     _restart_numbers(summary)
     left, right = st.columns(2, gap="medium")
     with left:
-        live_chart(plot_restart_log_likelihoods(summary), key="ends_restart_chart")
+        live_chart(ll_figure, key="ends_restart_chart")
     with right:
-        live_chart(plot_restart_configuration(summary), key="ends_config_chart")
-    shares = bad_share_by_components(settings)
+        live_chart(configuration_figure, key="ends_config_chart")
     st.markdown(
         "**Failure grows with K.** The same separation, restarts and seed for 2-D clusters "
         f"with K = {SPHERICAL_K_RANGE[0]} … {SPHERICAL_K_RANGE[1]}: the more clusters, the "
         "likelier some get no start of their own."
     )
-    current = settings.n_components if settings.dimension == 2 else None
-    live_chart(
-        plot_bad_share_by_components(shares, settings.separation, current), key="ends_k_chart"
-    )
+    live_chart(k_figure, key="ends_k_chart")
 
 
 def _restart_numbers(summary) -> None:

@@ -24,11 +24,27 @@ from emviz.analysis.variants import (
 )
 from emviz.data import DataError, read_columns
 from emviz.models import InvalidStart
+from emviz.plots.basins import (
+    plot_bad_share_by_components,
+    plot_boundary_escape,
+    plot_restart_configuration,
+    plot_restart_log_likelihoods,
+    plot_symmetric_basins,
+)
+from emviz.plots.failures import (
+    plot_collapse_fit,
+    plot_collapse_trace,
+    plot_remedies,
+    plot_separation_rates,
+)
 from emviz.plots.hmm import plot_emissions, plot_series_states, plot_transmat
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
+from emviz.plots.restarts import plot_solutions, thumbnail_title
 from emviz.plots.selection import plot_chosen
 from emviz.plots.variants import plot_final_fit, plot_objective_traces
+from emviz.runs import separation_sample
 from emviz.settings import (
+    MERGE_SEPARATIONS,
     SPHERICAL_K_RANGE,
     BoundRun,
     DataSource,
@@ -238,6 +254,16 @@ def boundary_escape(settings: SymmetricBasinSettings):
     return None if escape is None else _frozen(escape)
 
 
+@st.cache_resource(max_entries=16, **_RESOURCE)
+def symmetric_basin_figures(settings: SymmetricBasinSettings) -> tuple[str, str | None]:
+    """(the basin map, the escape from its boundary or None) as Plotly JSON."""
+    escape = boundary_escape(settings)
+    return (
+        plot_symmetric_basins(symmetric_basin_map(settings), escape).to_json(),
+        None if escape is None else plot_boundary_escape(escape).to_json(),
+    )
+
+
 @st.cache_resource(max_entries=64, ttl=TTL, show_spinner="Restarting EM…")
 def spherical_restart_summary(settings: SphericalRestartSettings):
     return _frozen(runs.spherical_restart_summary(settings))
@@ -255,9 +281,37 @@ def bad_share_by_components(settings: SphericalRestartSettings) -> dict[int, flo
     }
 
 
+@st.cache_resource(max_entries=64, **_RESOURCE)
+def spherical_restart_figures(settings: SphericalRestartSettings) -> tuple[str, str, str]:
+    """(each restart's ℓ, the configuration shown, the bad share against K) as Plotly JSON."""
+    summary = spherical_restart_summary(settings)
+    current = settings.n_components if settings.dimension == 2 else None
+    shares = bad_share_by_components(settings)
+    return (
+        plot_restart_log_likelihoods(summary).to_json(),
+        plot_restart_configuration(summary).to_json(),
+        plot_bad_share_by_components(shares, settings.separation, current).to_json(),
+    )
+
+
 @st.cache_resource(max_entries=8, ttl=TTL, show_spinner="Running the restarts…")
 def restarts(source: DataSource, settings: ModelSettings, n_restarts: int):
     return runs.restarts(load_data(source, state.upload_bytes(source)), settings, n_restarts)
+
+
+@st.cache_resource(max_entries=8, **_RESOURCE)
+def solution_figures(
+    source: DataSource, settings: ModelSettings, n_restarts: int, shown: tuple[int, ...]
+) -> tuple[str, str]:
+    """(one fit per solution: the restarts ``shown``, the best and the worst restart side by
+    side) as Plotly JSON."""
+    found = restarts(source, settings, n_restarts)
+    X = load_data(source, state.upload_bytes(source))
+    pair = (found.best, found.worst)
+    return (
+        plot_solutions(found, X, shown, [thumbnail_title(found, r) for r in shown]).to_json(),
+        plot_solutions(found, X, pair, [thumbnail_title(found, r) for r in pair]).to_json(),
+    )
 
 
 @st.cache_resource(max_entries=4, ttl=TTL, show_spinner="Comparing the initialisations…")
@@ -322,6 +376,34 @@ separation_fit = st.cache_resource(max_entries=16, **_RESOURCE)(runs.separation_
 @st.cache_resource(max_entries=1, ttl=TTL, show_spinner="Measuring the rate at every distance…")
 def separation_rates() -> np.ndarray:
     return _read_only(runs.separation_rates())
+
+
+# The lab's own examples do not follow the sidebar: their figures are drawn once per choice,
+# not again on every rerun (building a Plotly figure costs more than the run it shows).
+
+
+@st.cache_resource(max_entries=64, **_RESOURCE)
+def collapse_figures(position: float, iteration: int) -> tuple[str, str]:
+    """(the fit at ``iteration``, the trace up to it) of the collapsing run, as Plotly JSON."""
+    history = collapse_run(position)
+    return (
+        plot_collapse_fit(history, iteration).to_json(),
+        plot_collapse_trace(history, iteration).to_json(),
+    )
+
+
+@st.cache_resource(max_entries=32, **_RESOURCE)
+def remedies_figure(position: float, reg_covar: float) -> str:
+    return plot_remedies(singularity_remedies(position, reg_covar)).to_json()
+
+
+@st.cache_resource(max_entries=16, **_RESOURCE)
+def separation_figure(separation: float) -> str:
+    """EM's rate against the distance of two merging components, the fit at ``separation``."""
+    params, _ = separation_fit(separation)
+    return plot_separation_rates(
+        MERGE_SEPARATIONS, separation_rates(), separation, separation_sample(separation), params
+    ).to_json()
 
 
 def _same_start(settings: ModelSettings) -> ModelSettings:

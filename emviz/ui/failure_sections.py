@@ -15,15 +15,11 @@ from emviz.engine import counted
 from emviz.plots.failures import (
     STOP_WORDS,
     iteration_params,
-    plot_collapse_fit,
-    plot_collapse_trace,
     plot_component_counts,
     plot_early_stop,
     plot_log_error,
-    plot_remedies,
-    plot_separation_rates,
 )
-from emviz.runs import REMEDY_PRIOR_STRENGTH, TIGHT_TOL, early_stop, separation_sample
+from emviz.runs import REMEDY_PRIOR_STRENGTH, TIGHT_TOL, early_stop
 from emviz.settings import (
     ISOLATED_POSITIONS,
     LOOSE_TOL_CHOICES,
@@ -72,12 +68,13 @@ def collapse_section() -> None:
         "Iteration shown", 0, last, **state.bind("flit", bounds=(0, last), fallback=last)
     )
     st.warning(history.message, icon=":material/error:")
+    fit_figure, trace_figure = cache.collapse_figures(float(position), int(iteration))
     charts = st.columns([2, 3], gap="medium")
     with charts[0]:
-        live_chart(plot_collapse_fit(history, iteration), key="fl_collapse_fit")
+        live_chart(fit_figure, key="fl_collapse_fit")
         st.markdown(_positive_log_likelihood(history, iteration))
     with charts[1]:
-        live_chart(plot_collapse_trace(history, iteration), key="fl_collapse_trace")
+        live_chart(trace_figure, key="fl_collapse_trace")
     _remedies(float(position), history)
 
 
@@ -116,7 +113,7 @@ def _remedies(position: float, collapsed) -> None:
         "pseudo-points with the data's spread to every covariance, so a component holding "
         "one point keeps a width; the run climbs the log posterior instead of ℓ."
     )
-    live_chart(plot_remedies(remedies), key="fl_remedies")
+    live_chart(cache.remedies_figure(position, float(reg_covar)), key="fl_remedies")
     frame = pd.DataFrame(
         [
             {
@@ -228,14 +225,8 @@ def _merging_components() -> None:
         format_func=lambda d: f"{d:g}",
         **state.bind("flsep", options=MERGE_SEPARATIONS),
     )
-    rates = cache.separation_rates()
-    params, rate = cache.separation_fit(float(separation))
-    live_chart(
-        plot_separation_rates(
-            MERGE_SEPARATIONS, rates, float(separation), separation_sample(separation), params
-        ),
-        key="fl_separation",
-    )
+    _, rate = cache.separation_fit(float(separation))
+    live_chart(cache.separation_figure(float(separation)), key="fl_separation")
     st.markdown(
         f"At d = {separation:g}, λ = **{rate:.4f}**: EM needs about **{_digits_cost(rate)}** "
         "iterations to gain six digits."

@@ -10,7 +10,7 @@ import streamlit as st
 from emviz.analysis.explain import readable
 from emviz.analysis.restarts import FAILED, group_table
 from emviz.engine import counted
-from emviz.plots.restarts import group_label, plot_restart_histogram, plot_solutions
+from emviz.plots.restarts import group_label, plot_restart_histogram
 from emviz.settings import INIT_CHOICES, RESTARTS_RANGE
 from emviz.ui import cache, state
 from emviz.ui.live_chart import live_chart
@@ -45,25 +45,30 @@ def restart_explorer_section() -> None:
     live_chart(plot_restart_histogram(found, n_samples), key="restart_hist")
     _group_frame(found, rows, n_samples)
     shown = [row["representative"] for row in rows if row["group"] != FAILED]
-    live_chart(
-        plot_solutions(found, history.X, shown, [_thumbnail_title(found, r) for r in shown]),
-        key="restart_groups",
-    )
+    if shown:
+        _solution_charts(source, settings, n_restarts, found, shown)
+    else:
+        st.info(
+            "Every restart failed: in each, a component collapsed onto too few points. Raise "
+            "reg_covar or lower K in the sidebar to see where EM ends up."
+        )
+    _open_in_step_page(found, rows)
+    _initialisations(source, settings, n_restarts)
+    _pitfalls(source, settings, n_restarts, found)
+
+
+def _solution_charts(source, settings, n_restarts: int, found, shown: list[int]) -> None:
+    """One fit per solution, then the best and the worst restart side by side."""
+    solutions, best_and_worst = cache.solution_figures(source, settings, n_restarts, tuple(shown))
+    live_chart(solutions, key="restart_groups")
     st.caption(
         "One fit per solution (its best restart): 2σ ellipses and means ✕ of each component "
         "on a sample of the data. A permutation of the components is the same solution."
     )
-    best, worst = found.best, found.worst
-    st.markdown(f"**Best and worst restart side by side** (restarts {best} and {worst}):")
-    live_chart(
-        plot_solutions(
-            found, history.X, [best, worst], [_thumbnail_title(found, r) for r in (best, worst)]
-        ),
-        key="restart_best_worst",
+    st.markdown(
+        f"**Best and worst restart side by side** (restarts {found.best} and {found.worst}):"
     )
-    _open_in_step_page(found, rows)
-    _initialisations(source, settings, n_restarts)
-    _pitfalls(source, settings, n_restarts, found)
+    live_chart(best_and_worst, key="restart_best_worst")
 
 
 def _solutions_sentence(rows) -> str:
@@ -81,11 +86,6 @@ def _solutions_sentence(rows) -> str:
     if failed:
         text += f" {counted(failed, 'restart')} failed: a component collapsed (reg_covar helps)."
     return text
-
-
-def _thumbnail_title(found, r: int) -> str:
-    label = group_label(found, int(found.groups[r]))
-    return f"{label}<br>restart {r}, ℓ = {found.log_likelihoods[r]:.1f}"
 
 
 def _group_frame(found, rows, n_samples: int) -> None:
