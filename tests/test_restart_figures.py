@@ -7,6 +7,8 @@ from emviz import runs
 from emviz.analysis.restarts import FAILED, group_table
 from emviz.plots.restarts import (
     MAX_NAMED_SOLUTIONS,
+    TITLE_CHARS,
+    TITLE_LINE_PX,
     group_label,
     histogram_categories,
     plot_restart_histogram,
@@ -76,3 +78,15 @@ def test_solution_thumbnails_draw_each_fit(explored):
     for trace, r in zip(means, shown):
         np.testing.assert_allclose(trace.x, found.means[r][:, 0])
         np.testing.assert_allclose(trace.y, found.means[r][:, 1])
+
+
+def test_panel_titles_wrap_to_a_phones_panel_width(explored):
+    X, _, found = explored
+    long = "remove and restart the component<br>converged after 123 iterations, ℓ = -404.96"
+    fig = plot_solutions(found, X, [0, 1], [long, "short"])
+    wrapped, short = (a.text for a in fig.layout.annotations)
+    lines = wrapped.split("<br>")
+    assert all(len(line) <= TITLE_CHARS for line in lines)
+    assert " ".join(lines) == long.replace("<br>", " ")  # nothing lost, only wrapped
+    assert short == "short"
+    assert fig.layout.margin.t == 20 + TITLE_LINE_PX * len(lines)  # room for every line

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -93,15 +95,16 @@ def plot_restart_histogram(restarts, n_samples: int) -> go.Figure:
         layout={
             "template": THEME,
             "barmode": "stack",
-            "height": 330,
+            "height": 380,
             "title": {"text": f"Final log-likelihood of {restarts.n_restarts} restarts"},
             "xaxis": {"title": "log-likelihood per point, ℓ / n"},
             "yaxis": {"title": "restarts"},
-            # beside the plot: up to eight entries never run into the axis title
+            # below the axis title, in rows: beside the plot it would leave a phone's
+            # histogram a sliver (Plotly pushes the bottom margin down to fit the rows)
             "legend": {
-                "orientation": "v",
-                "x": 1.02,
-                "y": 1,
+                "orientation": "h",
+                "x": 0,
+                "y": -0.3,
                 "yanchor": "top",
                 "traceorder": "normal",
             },
@@ -201,15 +204,19 @@ def plot_solutions(restarts, X, indices, titles) -> go.Figure:
     return plot_fits(X, [restarts.params(r) for r in indices], list(titles)[: len(indices)])
 
 
+TITLE_CHARS = 18  # about 110 px of 12 px text
+TITLE_LINE_PX = 15
+
+
 def plot_fits(X, fits, titles, *, height: int = 260) -> go.Figure:
     """Side by side, the mixtures ``fits`` (parameters) on the data ``X`` (its first two
     columns; in 1-D a histogram under the weighted component densities), each under its
     title."""
     X = np.asarray(X)[:, :2]
     drawn = drawn_points(len(X), 600)
-    fig = make_subplots(
-        rows=1, cols=len(fits), subplot_titles=list(titles), horizontal_spacing=0.04
-    )
+    titles = [_narrow_title(title) for title in titles]
+    title_lines = max((title.count("<br>") + 1 for title in titles), default=1)
+    fig = make_subplots(rows=1, cols=len(fits), subplot_titles=titles, horizontal_spacing=0.04)
     for column, params in enumerate(fits, start=1):
         for trace in _solution_traces(X, drawn, params):
             fig.add_trace(trace, row=1, col=column)
@@ -222,10 +229,17 @@ def plot_fits(X, fits, titles, *, height: int = 260) -> go.Figure:
             fig.update_yaxes(scaleanchor=anchor, row=1, col=column)
     fig.update_layout(
         template=THEME,
-        height=height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        height=height + TITLE_LINE_PX * (title_lines - 2),
+        margin={"l": 10, "r": 10, "t": 20 + TITLE_LINE_PX * title_lines, "b": 10},
         showlegend=False,
         bargap=0,
     )
     fig.update_annotations(font={"size": 12})
     return fig
+
+
+def _narrow_title(title: str) -> str:
+    """``title`` with each line wrapped to `TITLE_CHARS`: side-by-side panels on a phone are
+    about 110 px wide, and Plotly does not wrap a subplot's title itself."""
+    lines = title.split("<br>")
+    return "<br>".join(part for line in lines for part in textwrap.wrap(line, TITLE_CHARS))

@@ -163,7 +163,7 @@ def _own_rate(study, settings: ModelSettings) -> None:
     )
     columns = st.columns(3)
     jacobian = study.jacobian_rate
-    columns[0].metric("Jacobian's largest eigenvalue λ", f"{jacobian:.6f}")
+    columns[0].metric("Jacobian's top eigenvalue λ", f"{jacobian:.6f}")
     if study.observed_rate is None:
         columns[1].metric("Rate seen in the iterates", "—")
         st.info(

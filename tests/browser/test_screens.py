@@ -18,6 +18,7 @@ import pytest
 
 from .harness import (
     MAIN_CHART,
+    REPO_ROOT,
     assert_no_exception,
     goto,
     new_page,
@@ -41,6 +42,7 @@ PAGES = {
     "landscape": ".st-key-land_chart",
     "em-vs-gradient": ".st-key-cmp_monotone",
     "where-em-ends-up": ".st-key-ends_basin_chart",
+    "failure-lab": ".st-key-fl_collapse_fit",
     "choosing-k": ".st-key-sel_criterion_chart",
     "genetic-linkage": ".st-key-linkage_chart",
     "ppca": ".st-key-ppca_data_chart",
@@ -93,6 +95,11 @@ _WIDE_FORMULAS_JS = r"""
   .filter(([width, room]) => room > 0 && width > room + 1)
   .map(([width, room, text]) => `${JSON.stringify(text.slice(0, 50))}: ${width} px in ${room}`)
 """
+
+
+def test_every_page_is_on_every_screen():
+    modules = {path.stem for path in (REPO_ROOT / "pages").glob("*.py")}
+    assert {_page_name(path) for path in PAGES} == modules
 
 
 def _page_name(path: str) -> str:
