@@ -803,6 +803,7 @@ def main() -> int:
     saved_tmpdir = os.environ.get("TMPDIR")
     os.environ["TMPDIR"] = str(server_tmp)
     out = Results()
+    load_before = os.getloadavg()  # the machine is shared: other work inflates every time
     try:
         with h.streamlit_server("app.py", cwd=args.root) as base, sync_playwright() as pw:
             paths = ", ".join("/" + p.path for p in pages)
@@ -816,6 +817,8 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     ok = report(pages, out, args)
+    loads = " -> ".join(", ".join(f"{x:.1f}" for x in la) for la in (load_before, os.getloadavg()))
+    print(f"load average (1, 5, 15 min) before -> after: {loads} on {os.cpu_count()} cores")
     if out.errors:
         return 2
     return 0 if ok else 1
