@@ -20,11 +20,17 @@ Runs `streamlit run app.py` and headless Debian Chromium (Playwright) and, for e
                                  compiled scripts: a best case)
                  step-through    "Full iteration" -> the main chart (.st-key-main-chart) shows
                                  the new step ("Reset", untimed, when the run's end is reached)
-                 why-em-works    "Full iteration" -> rerun finished and the charts redrawn
+                 why-em-works, genetic-linkage, hidden-markov, missing-data, ppca
+                                 "Full iteration" -> rerun finished and the charts redrawn
+                                 ("Reset", untimed, at the run's end)
                  landscape       click inside the contour map (its .nsewdrag) -> the map
                                  re-rendered with the new paths
-                 em-vs-gradient  ArrowRight/ArrowLeft on the learning-rate slider's thumb ->
-                                 rerun finished and the charts redrawn
+                 em-vs-gradient, where-em-ends-up, failure-lab, choosing-k
+                                 ArrowRight/ArrowLeft on the thumb of the page's first slider
+                                 (the one named in the table: .st-key-<setting>) -> rerun
+                                 finished and the charts redrawn
+               The pages are those of pages/: the script refuses to run (exit 2) while PAGES
+               misses one of them or names one that is not there.
 
 "Ready" (measured in the page, from navigation start = performance.now() 0):
   * the Streamlit script finished a run (stApp data-test-script-state "notRunning" after
@@ -43,7 +49,7 @@ Runs `streamlit run app.py` and headless Debian Chromium (Playwright) and, for e
     arriving, or one redrawn, moves the time). The ready time is the moment that state was
     reached (max of when it was first observed and the last chart change), polled every
     animation frame; the settle window only delays the answer, it is not counted.
-  The same rule, counted from just before the action, ends the why-em-works and em-vs-gradient
+  The same rule, counted from just before the action, ends the "Full iteration" and slider
   interactions (after a rerun that finished after the action) and the home page's link (then
   on the new page, whether shown in the same document or a new one: times are compared as
   performance.timeOrigin + performance.now()).
@@ -68,11 +74,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,16 +196,8 @@ _RESOURCES_JS = """
 class PageSpec:
     title: str
     path: str  # url path after the base URL ("" = home)
-    interaction: str
-
-
-PAGES = [
-    PageSpec("What is EM?", "", 'link "Step through EM" -> page ready'),
-    PageSpec("Step through EM", "step-through", '"Full iteration" -> main chart'),
-    PageSpec("Why EM works", "why-em-works", '"Full iteration" -> rerun + charts'),
-    PageSpec("Likelihood landscape", "landscape", "click contour -> map redrawn"),
-    PageSpec("EM or gradient ascent?", "em-vs-gradient", "η slider ArrowRight -> charts"),
-]
+    interaction: str  # what the main interaction does, for the table
+    act: Callable  # (page, base url, args) -> the interaction's latency in ms
 
 
 @dataclass
@@ -417,7 +415,7 @@ def interact_step(page, base: str, args) -> float:
     return shown["at"] + origin - t0
 
 
-def interact_why(page, base: str, args) -> float:
+def interact_full_iteration(page, base: str, args) -> float:
     """ "Full iteration" -> its rerun finished and every chart drawn, no change for --settle."""
     full = _full_iteration_button(
         page,
@@ -498,46 +496,98 @@ def interact_landscape(page, base: str, args, _state={"i": 0}) -> float:  # noqa
     raise PageError("three clicks on the contour map drew nothing new")
 
 
-def interact_gradient(page, base: str, args, _state={"dir": 1}) -> float:  # noqa: B006
-    """ArrowRight/Left on the learning-rate slider's thumb -> rerun done, charts redrawn."""
-    slider = page.locator('[data-testid="stSlider"]').filter(
-        has_text=re.compile("learning rate", re.I)
-    )
-    thumb = slider.get_by_role("slider").first  # Streamlit 1.67: an <input type=range>
-    if not thumb.count():
-        raise PageError("no learning-rate slider")
+def slider_interaction(key: str):
+    """The interaction "ArrowRight/Left on the thumb of the slider of setting `key` (its
+    .st-key-<key> container) -> rerun done, charts redrawn". The presses alternate in
+    direction (every value is seen after the first two), turning back at either end."""
+    direction = {"step": 1}  # the next press's, kept by this page's interaction only
 
-    def attr(*names: str) -> float:
-        for name in names:
-            value = thumb.get_attribute(name)
-            if value not in (None, ""):
-                return float(value)
-        return 0.0
+    def interact(page, base: str, args) -> float:
+        thumb = page.locator(f".st-key-{key}").get_by_role("slider").first  # <input type=range>
+        if not thumb.count():
+            raise PageError(f"no slider .st-key-{key}")
+        value, low, high = (_number(thumb, *names) for names in _SLIDER_ATTRIBUTES)
+        step = direction["step"]
+        if (step > 0 and value >= high) or (step < 0 and value <= low):
+            step = -step
+        direction["step"] = -step
+        thumb.focus()
+        runs = h.script_runs(page)
+        t0, origin = now(page)
+        thumb.press("ArrowRight" if step > 0 else "ArrowLeft")
+        ready = wait_ready(
+            page,
+            after=runs,
+            since=t0,
+            origin=origin,
+            settle_ms=args.settle,
+            timeout_ms=args.timeout,
+        )
+        check_page(page)
+        return ready["abs"] - t0
 
-    value = attr("aria-valuenow", "value")
-    low, high = attr("aria-valuemin", "min"), attr("aria-valuemax", "max")
-    step = _state["dir"]
-    if (step > 0 and value >= high) or (step < 0 and value <= low):
-        step = -step
-    _state["dir"] = -step  # alternate: every value is seen after the first two presses
-    thumb.focus()
-    runs = h.script_runs(page)
-    t0, origin = now(page)
-    thumb.press("ArrowRight" if step > 0 else "ArrowLeft")
-    ready = wait_ready(
-        page, after=runs, since=t0, origin=origin, settle_ms=args.settle, timeout_ms=args.timeout
-    )
-    check_page(page)
-    return ready["abs"] - t0
+    return interact
 
 
-INTERACTIONS = {
-    "": interact_home,
-    "step-through": interact_step,
-    "why-em-works": interact_why,
-    "landscape": interact_landscape,
-    "em-vs-gradient": interact_gradient,
-}
+# A slider thumb's value, minimum and maximum: the ARIA attributes, else the input's own.
+_SLIDER_ATTRIBUTES = (
+    ("aria-valuenow", "value"),
+    ("aria-valuemin", "min"),
+    ("aria-valuemax", "max"),
+)
+
+
+def _number(locator, *names: str) -> float:
+    """The first of the attributes `names` that `locator` has, as a number (0 if none)."""
+    for name in names:
+        value = locator.get_attribute(name)
+        if value not in (None, ""):
+            return float(value)
+    return 0.0
+
+
+def full_iteration_page(title: str, path: str) -> PageSpec:
+    """A page whose main interaction is its step controls' "Full iteration"."""
+    return PageSpec(title, path, '"Full iteration" -> rerun + charts', interact_full_iteration)
+
+
+def slider_page(title: str, path: str, key: str, control: str) -> PageSpec:
+    """A page whose main interaction is a step of the slider of setting `key`, `control`."""
+    return PageSpec(title, path, f"{control} slider -> charts", slider_interaction(key))
+
+
+PAGES = [  # the navigation's order (emviz/ui/navigation.py), the landing page first
+    PageSpec("What is EM?", "", 'link "Step through EM" -> page ready', interact_home),
+    PageSpec("Step through EM", "step-through", '"Full iteration" -> main chart', interact_step),
+    full_iteration_page("Why EM works", "why-em-works"),
+    PageSpec("Likelihood landscape", "landscape", "click contour -> map", interact_landscape),
+    slider_page("EM or gradient ascent?", "em-vs-gradient", "clr", "learning rate η"),
+    slider_page("Where EM ends up", "where-em-ends-up", "xsep", "centre distance 2|θ*|"),
+    slider_page("Failure lab", "failure-lab", "flx", "isolated point x"),
+    slider_page("Choosing K", "choosing-k", "sr", "restarts per fit"),
+    full_iteration_page("Genetic linkage (1977)", "genetic-linkage"),
+    full_iteration_page("Hidden Markov model", "hidden-markov"),
+    full_iteration_page("Missing data", "missing-data"),
+    full_iteration_page("Probabilistic PCA", "ppca"),
+]
+
+
+def coverage_problem(root: Path) -> str | None:
+    """Why PAGES does not list exactly the page modules in `root`/pages (each named after its
+    URL path, home.py serving "/"), the landing page first; None when it does."""
+    modules = {"" if p.stem == "home" else p.stem for p in (root / "pages").glob("*.py")}
+    listed = [spec.path for spec in PAGES]
+    problems = [
+        f"{what}: {', '.join('/' + p for p in sorted(paths))}"
+        for what, paths in (
+            ("pages/ has pages that PAGES misses", modules - set(listed)),
+            ("PAGES lists pages that pages/ has not", set(listed) - modules),
+        )
+        if paths
+    ]
+    if listed[:1] != [""]:
+        problems.append('PAGES must start with the landing page (path "")')
+    return "; ".join(problems) or None
 
 
 # --------------------------------------------------------------------------------------------
@@ -653,7 +703,7 @@ def measure(pw, base: str, pages: list[PageSpec], args, new_profile, out: Result
                 if i < args.repeats - 1:
                     context.close()
             try:
-                act = INTERACTIONS[spec.path]
+                act = spec.act
                 act(page, base, args)  # one untimed: the first may fill caches
                 for _ in range(args.reps):
                     timed.append(act(page, base, args))
@@ -730,6 +780,10 @@ def main() -> int:
     if h.chromium_path() is None:
         print("Chromium not found: apt-get install chromium", file=sys.stderr)
         return 2
+    problem = coverage_problem(Path(args.root))
+    if problem:
+        print(f"benchmarks/browser_pages.py is out of date: {problem}", file=sys.stderr)
+        return 2
     from playwright.sync_api import sync_playwright
 
     wanted = {p.strip().strip("/") for p in args.pages.split(",") if p.strip()}
@@ -749,6 +803,7 @@ def main() -> int:
     saved_tmpdir = os.environ.get("TMPDIR")
     os.environ["TMPDIR"] = str(server_tmp)
     out = Results()
+    load_before = os.getloadavg()  # the machine is shared: other work inflates every time
     try:
         with h.streamlit_server("app.py", cwd=args.root) as base, sync_playwright() as pw:
             paths = ", ".join("/" + p.path for p in pages)
@@ -762,6 +817,8 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     ok = report(pages, out, args)
+    loads = " -> ".join(", ".join(f"{x:.1f}" for x in la) for la in (load_before, os.getloadavg()))
+    print(f"load average (1, 5, 15 min) before -> after: {loads} on {os.cpu_count()} cores")
     if out.errors:
         return 2
     return 0 if ok else 1

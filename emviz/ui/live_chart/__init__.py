@@ -102,8 +102,28 @@ def live_chart(
 
 
 def preload_plotly() -> None:
-    """Start fetching and evaluating plotly.js now, before the first chart needs it."""
-    _live_chart(key="plotly_preload", data={"plotly": PLOTLY_URL}, height=0)
+    """Start fetching and evaluating plotly.js now, before the first chart needs it.
+
+    The browser mounts a page's v2 components together, late in its first run (the charts
+    and this preloader alike), so the preloader alone starts the download when the charts
+    already wait for it. A ``<link rel=preload>`` written by a small script is there as soon
+    as the frontend shows the menu, and the preloader's ``<script src>`` then takes the
+    fetched file (same URL and mode) and only evaluates it."""
+    with st.container(gap=None):  # both take no room: one place in the layout, as one was
+        st.html(_PRELOAD_LINK, unsafe_allow_javascript=True)
+        _live_chart(key="plotly_preload", data={"plotly": PLOTLY_URL}, height=0)
+
+
+_PRELOAD_LINK = f"""<script>
+if (!document.querySelector("link[data-emviz-preload]")) {{
+  const link = document.createElement("link");
+  link.rel = "preload";
+  link.as = "script";
+  link.href = "{PLOTLY_URL}";
+  link.dataset.emvizPreload = "";
+  document.head.appendChild(link);
+}}
+</script>"""
 
 
 def _last_click(key: str) -> dict | None:
