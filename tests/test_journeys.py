@@ -454,8 +454,22 @@ def test_every_setting_two_pages_show_has_a_choice(keys_by_page):
     assert [p for p in PAGE_FILES if _partners(keys_by_page, p)] == SHARING_PAGES
 
 
+@pytest.fixture(scope="module")
+def linked_figures():
+    """The figures of `page` opened fresh with `query` (each view opened once per module)."""
+    opened = {}
+
+    def figures(page: str, query: dict) -> dict:
+        view = (page, tuple(sorted(query.items())))
+        if view not in opened:
+            opened[view] = _figures(_go(_session(query), page))
+        return opened[view]
+
+    return figures
+
+
 @pytest.mark.parametrize("first", SHARING_PAGES, ids=lambda p: p[6:-3])
-def test_shared_settings_hold_from_each_page_to_every_other(first, keys_by_page):
+def test_shared_settings_hold_from_each_page_to_every_other(first, keys_by_page, linked_figures):
     """Set every shared setting on `first` (and step three iterations where it steps), visit
     each page that shows one of them and come back: the values, the shown step and the
     figures are kept, and each visited page draws what a fresh link to that view draws."""
@@ -470,7 +484,7 @@ def test_shared_settings_hold_from_each_page_to_every_other(first, keys_by_page)
         _go(at, second)
         shared = keys & _keys(at)
         assert _chosen(at, shared) == {key: values[key] for key in shared}, second
-        assert _figures(at) == _figures(_go(_session(dict(at.query_params)), second)), second
+        assert _figures(at) == linked_figures(second, dict(at.query_params)), second
         _go(at, first)
         assert _chosen(at, keys) == values, (first, second)
         assert _figures(at) == figures, (first, second)

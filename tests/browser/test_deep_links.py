@@ -13,6 +13,7 @@ st.navigation has switched that off (see emviz.ui.navigation).
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -58,25 +59,47 @@ def test_every_page_module_is_named_after_its_address():
     assert modules == {path or "home" for path, *_ in PAGES}
 
 
+@pytest.fixture(scope="module")
+def fresh_servers():
+    """A new server per address, no warm-up, all started at once (a server's start is mostly
+    waiting; each still meets its address as its very first session). address -> base URL, or
+    the exception that kept it from starting."""
+    servers = {path: streamlit_server("app.py") for path, *_ in PAGES}
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(len(servers)) as pool:
+        starting = {path: pool.submit(server.__enter__) for path, server in servers.items()}
+        bases = {}
+        for path, started in starting.items():
+            try:
+                bases[path] = started.result()
+                stack.push(servers[path])  # stopped when the module's tests are done
+            except Exception as exc:  # noqa: BLE001 - reported by that address's test
+                bases[path] = exc
+        yield bases
+
+
 @pytest.mark.parametrize(("path", "title", "h1", "query"), PAGES, ids=lambda v: v or "root")
-def test_deep_link_is_the_first_session_of_a_fresh_server(browser, path, title, h1, query):
-    with streamlit_server("app.py") as base:  # a new server per address, no warm-up
-        page = new_page(browser, timeout_ms=FIRST_LOAD_TIMEOUT_MS)
-        try:
-            goto(page, f"{base}/{path}{query}", FIRST_LOAD_TIMEOUT_MS)
-            dialog = page_not_found(page)
-            assert dialog is None, f"/{path} as the first session shows the dialog {dialog!r}"
-            assert_no_exception(page)
-            assert current_page_title(page) == title, f"/{path}: the navigation's shown page"
-            page.locator("h1").filter(has_text=h1).first.wait_for(state="visible")
-            assert page.url.split("?")[0].rstrip("/") == f"{base}/{path}".rstrip("/")
-            if "step=2" in query:
-                assert "Step 2 of" in page.inner_text(".st-key-step-status")
-            if query:
-                assert query.split("&")[0].lstrip("?") in page.url  # the view stays linked
-        except Exception:
-            with contextlib.suppress(Exception):
-                screenshot(page, f"FAILED-deep-link-{path or 'root'}")
-            raise
-        finally:
-            page.context.close()
+def test_deep_link_is_the_first_session_of_a_fresh_server(
+    browser, fresh_servers, path, title, h1, query
+):
+    base = fresh_servers[path]
+    if isinstance(base, Exception):
+        raise base
+    page = new_page(browser, timeout_ms=FIRST_LOAD_TIMEOUT_MS)
+    try:
+        goto(page, f"{base}/{path}{query}", FIRST_LOAD_TIMEOUT_MS)
+        dialog = page_not_found(page)
+        assert dialog is None, f"/{path} as the first session shows the dialog {dialog!r}"
+        assert_no_exception(page)
+        assert current_page_title(page) == title, f"/{path}: the navigation's shown page"
+        page.locator("h1").filter(has_text=h1).first.wait_for(state="visible")
+        assert page.url.split("?")[0].rstrip("/") == f"{base}/{path}".rstrip("/")
+        if "step=2" in query:
+            assert "Step 2 of" in page.inner_text(".st-key-step-status")
+        if query:
+            assert query.split("&")[0].lstrip("?") in page.url  # the view stays linked
+    except Exception:
+        with contextlib.suppress(Exception):
+            screenshot(page, f"FAILED-deep-link-{path or 'root'}")
+        raise
+    finally:
+        page.context.close()

@@ -9,8 +9,6 @@ st-key-play-animation.
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
 from .harness import (
@@ -20,7 +18,6 @@ from .harness import (
     WebSocketSent,
     assert_no_exception,
     click_and_wait,
-    current_page_title,
     goto,
     mark_chart,
     nav_links,
@@ -41,36 +38,6 @@ pytestmark = pytest.mark.browser
 LANDING_TITLE = "What is EM?"  # the only page without a Plotly chart
 STEP_TITLE = "Step through EM"
 STEP_PATH = "step-through"
-
-
-def test_every_page_renders(page, server):
-    goto(page, server)
-    assert_no_exception(page)
-    pages = nav_links(page) or [(LANDING_TITLE, server + "/")]  # one page: no navigation shown
-    failures = []
-    for title, href in pages:
-        try:
-            goto(page, href)
-            assert_no_exception(page)
-            dialog = page_not_found(page)
-            assert dialog is None, f"shows the dialog {dialog!r}"
-            shown = current_page_title(page)
-            assert shown == title, f"navigation highlights {shown!r}, expected {title!r}"
-            if title != LANDING_TITLE:
-                try:
-                    wait_for_plotly(page, timeout=20_000)
-                except Exception as exc:
-                    raise AssertionError(
-                        "no rendered Plotly chart (.js-plotly-plot .main-svg)"
-                    ) from exc
-                assert_no_exception(page)
-        except Exception as exc:  # check every page, report them all
-            failures.append(f"{title} ({href}): {type(exc).__name__}: {exc}")
-        finally:
-            with contextlib.suppress(Exception):
-                screenshot(page, f"page-{title}")
-    if failures:
-        pytest.fail(f"{len(failures)} of {len(pages)} pages failed:\n" + "\n".join(failures), False)
 
 
 def open_step_page(page, base_url: str, query: str = "") -> tuple[int, int]:

@@ -1,6 +1,8 @@
 """Projectors and phones: every page at 1024×768, 1280×720 and 390×844.
 
-On every page and screen: no control's label is cut (an ellipsis, or text clipped or spilling
+On every page and screen: the page comes up as itself (no "Page not found" dialog, its menu
+entry highlighted; checked on the two wide screens, where the menu shows) and no control's
+label is cut (an ellipsis, or text clipped or spilling
 out of its box). On the two projector screens the sidebar stays open and each page's main chart
 starts within the first screen, above the controls' fold. On the phone nothing is wider than
 the screen: no sideways scroll of the page, no formula wider than its room, and the sidebar,
@@ -20,11 +22,14 @@ from .harness import (
     MAIN_CHART,
     REPO_ROOT,
     assert_no_exception,
+    current_page_title,
     goto,
     new_page,
+    page_not_found,
     screenshot,
     wait_for_plotly,
 )
+from .test_deep_links import PAGES as DEEP_LINKS
 
 pytestmark = pytest.mark.browser
 
@@ -49,6 +54,7 @@ PAGES = {
     "missing-data": ".st-key-mi_chart",
     "hidden-markov": ".st-key-hmm_series_chart",
 }
+MENU_TITLES = {path: title for path, title, *_ in DEEP_LINKS}
 CHART_ROOM_PX = 100  # of the main chart, at least this much shows on the first screen
 SIDEBAR = '[data-testid="stSidebar"]'
 OPEN_SIDEBAR = '[data-testid="stExpandSidebarButton"]'
@@ -115,6 +121,7 @@ def _problems_on(page, base_url: str, path: str, chart: str | None, size) -> lis
         wait_for_plotly(page, chart)
     problems = [f"cut label {label}" for label in page.evaluate(_CUT_LABELS_JS, "")]
     if width >= PHONE_WIDTH:
+        problems += _navigation_problems(page, path)
         sidebar = page.locator(SIDEBAR).bounding_box()
         if sidebar is None or sidebar["x"] < 0 or sidebar["width"] < 200:
             problems.append(f"the sidebar is not open: {sidebar}")
@@ -131,6 +138,17 @@ def _problems_on(page, base_url: str, path: str, chart: str | None, size) -> lis
         problems.append(f"the page is {page_width} px wide on a {width} px screen")
     problems += [f"formula too wide {f}" for f in page.evaluate(_WIDE_FORMULAS_JS)]
     return problems + _phone_sidebar_problems(page, f"{_page_name(path)}")
+
+
+def _navigation_problems(page, path: str) -> list[str]:
+    """The page came up as itself: no "Page not found" dialog, and the sidebar's menu
+    highlights its entry."""
+    dialog = page_not_found(page)
+    problems = [f"shows the dialog {dialog!r}"] if dialog else []
+    shown, title = current_page_title(page), MENU_TITLES[path]
+    if shown != title:
+        problems.append(f"the menu highlights {shown!r}, not {title!r}")
+    return problems
 
 
 def _phone_sidebar_problems(page, name: str) -> list[str]:
