@@ -92,7 +92,9 @@ def test_remedies_show_each_final_fit_and_how_it_stopped():
     remedies = runs.singularity_remedies(8.0, 1e-3)
     fig = _valid(plot_remedies(remedies))
     # one line each: the panels wrap their titles to fit a phone (tested in test_restart_figures)
-    titles = [a["text"].replace("<br>", " ") for a in fig["layout"]["annotations"]]
+    titles = [
+        a["text"].replace("<br>", " ").replace("\u00a0", " ") for a in fig["layout"]["annotations"]
+    ]
     (reg,) = remedies["reg_covar"]
     first, second = remedies["remove and restart the component"]
     assert titles[0] == (
@@ -165,6 +167,7 @@ def test_component_counts_titles_name_k_and_l():
     fig = _valid(plot_component_counts(fits))
     titles = [a["text"] for a in fig["layout"]["annotations"]]
     for (k, history), title in zip(fits, titles, strict=True):
-        assert title.startswith(f"K = {k}<br>ℓ = {history[-1].log_likelihood:.1f}")
+        shown = title.replace("\u00a0", " ")  # ℓ = … is kept on one line when wrapped
+        assert shown.startswith(f"K = {k}<br>ℓ = {history[-1].log_likelihood:.1f}")
     means = [t for t in fig["data"] if t.get("mode") == "markers" and t["marker"].get("symbol")]
     assert [len(t["x"]) for t in means] == [2, 3, 4]

@@ -37,7 +37,8 @@ def _blobs():
 
 
 def _titles(figure) -> list[str]:
-    return [a["text"].replace("<br>", " ") for a in figure["layout"].get("annotations", [])]
+    texts = [a["text"] for a in figure["layout"].get("annotations", [])]
+    return [text.replace("<br>", " ").replace("\u00a0", " ") for text in texts]
 
 
 def _check_collapse(at, position: float, iteration: int) -> None:
@@ -69,7 +70,7 @@ def _check_remedies(at, position: float, reg_covar: float) -> None:
 
 def _table(at, column: str):
     """The shown table with a column named ``column``."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    return next(t.value for t in at.table if column in t.value.columns)
 
 
 def _metric(at, label: str) -> str:

@@ -37,7 +37,7 @@ def test_the_explorer_shows_the_batch_and_follows_the_number_of_restarts():
     at = _session()
     found = _expected(100)
     assert _histogram_total(at) == 100
-    table = next(d.value for d in at.dataframe if "solution" in d.value.columns)
+    table = next(t.value for t in at.table if "solution" in t.value.columns)
     rows = group_table(found)
     assert list(table["restarts"]) == [row["runs"] for row in rows]
     np.testing.assert_allclose(table["ℓ"], [row["log_likelihood"] for row in rows])
@@ -72,7 +72,7 @@ def test_the_initialisations_compared_and_the_pitfalls():
     at = _session()
     at.toggle(key="rcmp").set_value(True).run()
     assert not at.exception
-    table = next(d.value for d in at.dataframe if "initialisation" in d.value.columns)
+    table = next(t.value for t in at.table if "initialisation" in t.value.columns)
     source, settings = preset_source({}), model_settings_from({})
     expected = runs.initialisation_comparison(runs.load_data(source), settings, 100)
     np.testing.assert_allclose(

@@ -11,7 +11,7 @@ from scipy.stats import norm
 from emviz.engine import counted
 from emviz.plots.mixture import drawn_points, ellipse_xy
 from emviz.plots.palette import component_colour
-from emviz.plots.restarts import background_points, density_grid, plot_fits
+from emviz.plots.restarts import NBSP, background_points, density_grid, plot_fits
 from emviz.plots.theme import THEME
 
 STOP_COLOUR = "#C00000"
@@ -161,7 +161,7 @@ def _stop_title(name: str, runs) -> str:
     return (
         f"{name}<br>{STOP_WORDS[last.stop_reason]} after {counted(iterations, 'iteration')}"
         f"{restarts}, "
-        f"ℓ = {last[-1].log_likelihood:.2f}"
+        f"ℓ{NBSP}={NBSP}{last[-1].log_likelihood:.2f}"
     )
 
 
@@ -348,7 +348,8 @@ def plot_component_counts(fits) -> go.Figure:
     how it stopped."""
     X = fits[0][1].X
     titles = [
-        f"K = {k}<br>ℓ = {history[-1].log_likelihood:.1f}, {STOP_WORDS[history.stop_reason]}"
+        f"K = {k}<br>ℓ{NBSP}={NBSP}{history[-1].log_likelihood:.1f}, "
+        f"{STOP_WORDS[history.stop_reason]}"
         for k, history in fits
     ]
     return plot_fits(X, [history.final_params for _, history in fits], titles, height=300)

@@ -194,7 +194,7 @@ def _line(x, y, colour: str) -> go.Scatter:
 def thumbnail_title(restarts, r: int) -> str:
     """Restart ``r``'s solution, number and ℓ, on two lines above its fit."""
     label = group_label(restarts, int(restarts.groups[r]))
-    return f"{label}<br>restart {r}, ℓ = {restarts.log_likelihoods[r]:.1f}"
+    return f"{label}<br>restart {r}, ℓ{NBSP}={NBSP}{restarts.log_likelihoods[r]:.1f}"
 
 
 def plot_solutions(restarts, X, indices, titles) -> go.Figure:
@@ -205,6 +205,7 @@ def plot_solutions(restarts, X, indices, titles) -> go.Figure:
 
 
 TITLE_CHARS = 18  # about 110 px of 12 px text
+NBSP = "\u00a0"  # joins what a wrapped title must keep on one line ("ℓ = -1941.2")
 TITLE_LINE_PX = 15
 
 

@@ -126,7 +126,7 @@ def _remedies(position: float, collapsed) -> None:
             for name, runs in {"none (reg_covar = 0)": (collapsed,), **remedies}.items()
         ]
     )
-    st.dataframe(frame.style.format({"final ℓ": "{:.2f}"}), hide_index=True, key="fl_remedy_table")
+    st.table(frame.style.hide().format({"final ℓ": "{:.2f}"}))
     st.caption(
         "The collapsed run's ℓ is the last one recorded before the stop; one more M-step "
         "would have made it infinite. A higher ℓ is not a better fit here: the spike "
@@ -266,7 +266,7 @@ def early_stop_section(source: DataSource, settings: ModelSettings) -> None:
                 for name, its, step in rows
             ]
         )
-        st.dataframe(frame.style.format({"ℓ": "{:.4f}"}), hide_index=True, key="fl_early_table")
+        st.table(frame.style.hide().format({"ℓ": "{:.4f}"}))
         unfinished = (
             "" if tight.converged else f" (the tight run stopped at {tight.max_iter} iterations)"
         )

@@ -101,12 +101,10 @@ def _group_frame(found, rows, n_samples: int) -> None:
             "example restart": [row["representative"] for row in rows],
         }
     )
-    st.dataframe(
-        frame.style.format(
+    st.table(
+        frame.style.hide().format(
             {"share": "{:.0%}", "ℓ": "{:.3f}", "ℓ / n": "{:.4f}", "mean iterations": "{:.1f}"}
         ),
-        hide_index=True,
-        key="restart_table",
     )
 
 
@@ -145,8 +143,8 @@ def _initialisations(source, settings, n_restarts: int) -> None:
             "seconds": [row["seconds"] for row in rows],
         }
     )
-    st.dataframe(
-        frame.style.format(
+    st.table(
+        frame.style.hide().format(
             {
                 "reach the best solution": "{:.0%}",
                 "converged": "{:.0%}",
@@ -155,8 +153,6 @@ def _initialisations(source, settings, n_restarts: int) -> None:
                 "seconds": "{:.2f}",
             }
         ),
-        hide_index=True,
-        key="restart_methods",
     )
     st.caption(
         f"{counted(n_restarts, 'restart')} per method, seeds from the sidebar's; 'the best "
