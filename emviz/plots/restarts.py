@@ -197,10 +197,12 @@ def thumbnail_title(restarts, r: int) -> str:
     return f"{label}<br>restart {r}, ℓ{NBSP}={NBSP}{restarts.log_likelihoods[r]:.1f}"
 
 
-def plot_solutions(restarts, X, indices, titles) -> go.Figure:
+def plot_solutions(restarts, X, indices, titles=None) -> go.Figure:
     """Side by side, the fits of the restarts ``indices`` (at most six) on the data ``X``
-    (its first two columns), each under its title."""
+    (its first two columns), each under its title (by default its `thumbnail_title`)."""
     indices = list(indices)[:MAX_THUMBNAILS]
+    if titles is None:
+        titles = [thumbnail_title(restarts, r) for r in indices]
     return plot_fits(X, [restarts.params(r) for r in indices], list(titles)[: len(indices)])
 
 

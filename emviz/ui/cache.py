@@ -39,7 +39,7 @@ from emviz.plots.failures import (
 )
 from emviz.plots.hmm import plot_emissions, plot_series_states, plot_transmat
 from emviz.plots.mixture import make_em_animation, plot_log_likelihood_trace, plot_mixture
-from emviz.plots.restarts import plot_solutions, thumbnail_title
+from emviz.plots.restarts import plot_solutions
 from emviz.plots.selection import plot_chosen
 from emviz.plots.variants import plot_final_fit, plot_objective_traces
 from emviz.runs import separation_sample
@@ -307,10 +307,9 @@ def solution_figures(
     side) as Plotly JSON."""
     found = restarts(source, settings, n_restarts)
     X = load_data(source, state.upload_bytes(source))
-    pair = (found.best, found.worst)
     return (
-        plot_solutions(found, X, shown, [thumbnail_title(found, r) for r in shown]).to_json(),
-        plot_solutions(found, X, pair, [thumbnail_title(found, r) for r in pair]).to_json(),
+        plot_solutions(found, X, shown).to_json(),
+        plot_solutions(found, X, (found.best, found.worst)).to_json(),
     )
 
 
