@@ -31,6 +31,13 @@ Runs `streamlit run app.py` and headless Debian Chromium (Playwright) and, for e
                                  finished and the charts redrawn
                The pages are those of pages/: the script refuses to run (exit 2) while PAGES
                misses one of them or names one that is not there.
+  tab clicks   on the pages drawn as tabs (where-em-ends-up, failure-lab: only the open tab's
+               section runs and draws), in the same session after the main interaction:
+               clicking each other tab (from the first, to which an untimed click returns
+               before the next) -> the "ready" rule below, counted from just before the
+               click. One untimed pass first (its times shown as "first click": that tab's
+               computations were never run on this server before); then the median of --reps
+               passes per tab, printed in a table of its own after the main one.
 
 "Ready" (measured in the page, from navigation start = performance.now() 0):
   * the Streamlit script finished a run (stApp data-test-script-state "notRunning" after
@@ -49,10 +56,10 @@ Runs `streamlit run app.py` and headless Debian Chromium (Playwright) and, for e
     arriving, or one redrawn, moves the time). The ready time is the moment that state was
     reached (max of when it was first observed and the last chart change), polled every
     animation frame; the settle window only delays the answer, it is not counted.
-  The same rule, counted from just before the action, ends the "Full iteration" and slider
-  interactions (after a rerun that finished after the action) and the home page's link (then
-  on the new page, whether shown in the same document or a new one: times are compared as
-  performance.timeOrigin + performance.now()).
+  The same rule, counted from just before the action, ends the "Full iteration", slider and
+  tab-click interactions (after a rerun that finished after the action) and the home page's
+  link (then on the new page, whether shown in the same document or a new one: times are
+  compared as performance.timeOrigin + performance.now()).
 
 The server gets a private TMPDIR: the live chart copies its index.html and plotly.min.js to
 $TMPDIR/emviz-live-chart-<plotly version>, replacing them when their size differs, so two emviz
@@ -89,6 +96,8 @@ try:  # `tests` is a namespace package (no __init__.py) when the repository root
 except ImportError:  # another installed top-level `tests` package shadows it
     sys.path.insert(0, str(ROOT / "tests" / "browser"))
     import harness as h
+
+from emviz.settings import ENDS_SECTIONS, FAILURE_SECTIONS  # noqa: E402 - after sys.path
 
 READY_TARGET_MS = 3000.0
 LIVE_FRAME = 'iframe[title*="emviz_live_chart"]'
@@ -198,6 +207,7 @@ class PageSpec:
     path: str  # url path after the base URL ("" = home)
     interaction: str  # what the main interaction does, for the table
     act: Callable  # (page, base url, args) -> the interaction's latency in ms
+    tabs: tuple[str, ...] = ()  # the labels of the page's tabs, the one open at first first
 
 
 @dataclass
@@ -362,6 +372,19 @@ def now(page) -> tuple[float, float]:
     return t, origin
 
 
+def ready_after(page, act: Callable[[], object], args) -> tuple[dict, float]:
+    """Do ``act()`` (something that reruns the script) and wait for "ready" after it, the page
+    then checked: (the ready state, see _READY_JS; epoch ms just before ``act()``)."""
+    runs = h.script_runs(page)
+    t0, origin = now(page)
+    act()
+    ready = wait_ready(
+        page, after=runs, since=t0, origin=origin, settle_ms=args.settle, timeout_ms=args.timeout
+    )
+    check_page(page)
+    return ready, t0
+
+
 def interact_home(page, base: str, args) -> float:
     """Click the "Step through EM" page link on the landing page -> the step page is ready."""
     if page.evaluate("() => location.pathname").rstrip("/") != "":
@@ -424,13 +447,7 @@ def interact_full_iteration(page, base: str, args) -> float:
             page, origin=now(page)[1], settle_ms=args.settle, timeout_ms=args.timeout
         ),
     )
-    runs = h.script_runs(page)
-    t0, origin = now(page)
-    full.click()
-    ready = wait_ready(
-        page, after=runs, since=t0, origin=origin, settle_ms=args.settle, timeout_ms=args.timeout
-    )
-    check_page(page)
+    ready, t0 = ready_after(page, full.click, args)
     return ready["abs"] - t0
 
 
@@ -512,21 +529,40 @@ def slider_interaction(key: str):
             step = -step
         direction["step"] = -step
         thumb.focus()
-        runs = h.script_runs(page)
-        t0, origin = now(page)
-        thumb.press("ArrowRight" if step > 0 else "ArrowLeft")
-        ready = wait_ready(
-            page,
-            after=runs,
-            since=t0,
-            origin=origin,
-            settle_ms=args.settle,
-            timeout_ms=args.timeout,
+        ready, t0 = ready_after(
+            page, lambda: thumb.press("ArrowRight" if step > 0 else "ArrowLeft"), args
         )
-        check_page(page)
         return ready["abs"] - t0
 
     return interact
+
+
+def click_tab(page, label: str, args) -> tuple[float, int]:
+    """Click the tab ``label`` (not the open one) -> its rerun finished and every chart drawn
+    (the "ready" rule). Returns (ms from just before the click, charts drawn)."""
+    tab = page.get_by_role("tab", name=label, exact=True)
+    if not tab.count():
+        raise PageError(f"no tab {label!r}")
+    if tab.get_attribute("aria-selected") == "true":
+        raise PageError(f"the tab {label!r} is open already: a click would not rerun")
+    try:
+        ready, t0 = ready_after(page, tab.click, args)
+    except PageError as exc:
+        shown = page.get_by_role("tab", selected=True).inner_text().strip()
+        raise PageError(f"after a click on the tab {label!r} ({shown!r} open): {exc}") from exc
+    if tab.get_attribute("aria-selected") != "true":
+        raise PageError(f"the tab {label!r} did not open")
+    return ready["abs"] - t0, ready["charts"]
+
+
+def tab_pass(page, tabs: tuple[str, ...], args) -> dict[str, tuple[float, int]]:
+    """From the first tab, click each other tab (timed), going back to the first tab
+    (untimed) before the next: tab label -> (ms, charts)."""
+    timed = {}
+    for label in tabs[1:]:
+        timed[label] = click_tab(page, label, args)
+        click_tab(page, tabs[0], args)
+    return timed
 
 
 # A slider thumb's value, minimum and maximum: the ARIA attributes, else the input's own.
@@ -551,9 +587,12 @@ def full_iteration_page(title: str, path: str) -> PageSpec:
     return PageSpec(title, path, '"Full iteration" -> rerun + charts', interact_full_iteration)
 
 
-def slider_page(title: str, path: str, key: str, control: str) -> PageSpec:
-    """A page whose main interaction is a step of the slider of setting `key`, `control`."""
-    return PageSpec(title, path, f"{control} slider -> charts", slider_interaction(key))
+def slider_page(
+    title: str, path: str, key: str, control: str, tabs: tuple[str, ...] = ()
+) -> PageSpec:
+    """A page whose main interaction is a step of the slider of setting `key`, `control`
+    (in the first of its `tabs`, if it has tabs)."""
+    return PageSpec(title, path, f"{control} slider -> charts", slider_interaction(key), tabs)
 
 
 PAGES = [  # the navigation's order (emviz/ui/navigation.py), the landing page first
@@ -562,8 +601,16 @@ PAGES = [  # the navigation's order (emviz/ui/navigation.py), the landing page f
     full_iteration_page("Why EM works", "why-em-works"),
     PageSpec("Likelihood landscape", "landscape", "click contour -> map", interact_landscape),
     slider_page("EM or gradient ascent?", "em-vs-gradient", "clr", "learning rate η"),
-    slider_page("Where EM ends up", "where-em-ends-up", "xsep", "centre distance 2|θ*|"),
-    slider_page("Failure lab", "failure-lab", "flx", "isolated point x"),
+    slider_page(
+        "Where EM ends up",
+        "where-em-ends-up",
+        "xsep",
+        "centre distance 2|θ*|",
+        tuple(ENDS_SECTIONS.values()),
+    ),
+    slider_page(
+        "Failure lab", "failure-lab", "flx", "isolated point x", tuple(FAILURE_SECTIONS.values())
+    ),
     slider_page("Choosing K", "choosing-k", "sr", "restarts per fit"),
     full_iteration_page("Genetic linkage (1977)", "genetic-linkage"),
     full_iteration_page("Hidden Markov model", "hidden-markov"),
@@ -669,6 +716,8 @@ class Results:
     cold: dict = field(default_factory=dict)  # path -> [Visit]
     warm: dict = field(default_factory=dict)  # path -> [Visit]
     interaction: dict = field(default_factory=dict)  # path -> [ms]
+    tab_first: dict = field(default_factory=dict)  # path -> {tab: (ms, charts)}, untimed pass
+    tab_clicks: dict = field(default_factory=dict)  # path -> {tab: [ms]}
     errors: dict = field(default_factory=dict)  # path -> message
 
 
@@ -707,6 +756,8 @@ def measure(pw, base: str, pages: list[PageSpec], args, new_profile, out: Result
                 act(page, base, args)  # one untimed: the first may fill caches
                 for _ in range(args.reps):
                     timed.append(act(page, base, args))
+                if spec.tabs:
+                    measure_tabs(page, spec, args, out)
             finally:
                 context.close()
         except Exception as exc:  # noqa: BLE001 - reported per page
@@ -716,6 +767,35 @@ def measure(pw, base: str, pages: list[PageSpec], args, new_profile, out: Result
             f"warm {[round(v.ready_ms) for v in warm]} interaction {[round(x) for x in timed]}",
             flush=True,
         )
+
+
+def measure_tabs(page, spec: PageSpec, args, out: Results) -> None:
+    """The tab clicks of a page drawn as tabs (module docstring), in its session `page`."""
+    out.tab_first[spec.path] = tab_pass(page, spec.tabs, args)
+    clicks = out.tab_clicks[spec.path] = {label: [] for label in spec.tabs[1:]}
+    for _ in range(args.reps):
+        for label, (ms, _charts) in tab_pass(page, spec.tabs, args).items():
+            clicks[label].append(ms)
+    shown = {label: [round(ms) for ms in times] for label, times in clicks.items()}
+    print(f"  /{spec.path} tab clicks: {shown}", flush=True)
+
+
+def tab_rows(pages: list[PageSpec], out: Results) -> list[list[str]]:
+    """page, tab, charts, first click ms, median ms: one row per measured tab click."""
+    rows = []
+    for spec in pages:
+        for label, (first_ms, charts) in out.tab_first.get(spec.path, {}).items():
+            times = out.tab_clicks.get(spec.path, {}).get(label, [])
+            rows.append(
+                [
+                    f"{spec.title} (/{spec.path})",
+                    label,
+                    str(charts),
+                    fmt(first_ms),
+                    fmt(median(times)),
+                ]
+            )
+    return rows
 
 
 def report(pages: list[PageSpec], out: Results, args) -> bool:
@@ -740,6 +820,13 @@ def report(pages: list[PageSpec], out: Results, args) -> bool:
         f"(cold, warm: median of {args.repeats} visits; interaction: median of {args.reps}; "
         f"ready = script finished + every chart drawn, settle {args.settle} ms)"
     )
+
+    trows = tab_rows(pages, out)
+    if trows:
+        print()
+        print(f"tab clicks (from the first tab, in the last warm session; median of {args.reps}):")
+        headers = ["page", "tab clicked", "charts", "first click ms", "median ms"]
+        print(table(headers, trows))
 
     brows = []
     for spec in pages:

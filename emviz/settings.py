@@ -73,6 +73,18 @@ FAR_FACTOR = 10
 SELECTION_RESTARTS_RANGE = (1, 10)  # "Choosing K": restarts per fit, 32 fits twice over
 CRITERION_CHOICES = ("bic", "aic", "icl")
 N_PER_CLUSTER = 60  # ample for σ = 1 clusters ≥ 3σ apart, and quick for 500 restarts
+# Pages drawn as tabs, only the open one drawn (so a page is ready sooner): URL slug -> tab
+ENDS_SECTIONS = {
+    "two": "Two components",
+    "more": "Three or more components",
+    "restarts": "Restarts on your data",
+}
+FAILURE_SECTIONS = {
+    "collapse": "1 · Collapse",
+    "slow": "2 · Slow convergence",
+    "early": "3 · Stopping too early",
+    "wrongk": "4 · The wrong K",
+}
 MAX_URL_VALUE = 40  # characters; longer values in a link are ignored
 # Failure lab: where the isolated point of the collapse demo lies (EM collapses onto it from
 # every one of these), the remedy's reg_covar, the distances of the two merging components
@@ -265,6 +277,8 @@ _MECHANISM = _slug_of(MISSING_MECHANISMS)
 _MISSING_INIT = _slug_of(MISSING_INITS)
 _HMM_SOURCE = _slug_of({slug: slug for slug in HMM_SOURCES})
 _HMM_INIT = _slug_of({slug: slug for slug in HMM_INITS})
+_ENDS_TAB = _slug_of({slug: slug for slug in ENDS_SECTIONS})
+_FAILURE_TAB = _slug_of({slug: slug for slug in FAILURE_SECTIONS})
 NO_TYPES = "none"
 
 
@@ -314,6 +328,8 @@ FIELDS: dict[str, Field] = {
         Field("dseed", 0, _int_in(0, SEED_MAX), describe="direction seed"),
         Field("jp", None, _int_in(0, 10**6), describe="Jensen point"),
         Field("bk", False, _bool, _bool_text, "break it"),
+        # every page with a monotonicity audit: its chart and table shown (drawn only then)
+        Field("aud", False, _bool, _bool_text, "the audit's details shown"),
         Field("brk", BreakMode.OVERSHOOT, _BREAK[0], _BREAK[1], "what to break"),
         Field("f", 2.5, _float_in(*FACTOR_RANGE), _float_text, "overshoot factor"),
         # the two-mean mixture (landscape, Why EM works, EM or gradient ascent?)
@@ -336,6 +352,7 @@ FIELDS: dict[str, Field] = {
         # None: the first listed (the best solution's example restart)
         Field("rpick", None, _int_in(0, RESTARTS_RANGE[1] - 1), describe="restart to open"),
         # Where EM ends up
+        Field("etab", "two", *_ENDS_TAB, "section shown"),
         Field("xsep", 3.0, _one_of(SYMMETRIC_SEPARATIONS), _float_text, "distance of ±θ*"),
         Field("xn", 400, _int_in(*SYMMETRIC_N_RANGE), describe="two components: points"),
         Field("xseed", 0, _int_in(0, SEED_MAX), describe="two components: seed"),
@@ -356,6 +373,7 @@ FIELDS: dict[str, Field] = {
         ),
         Field("sseed", 0, _int_in(0, SEED_MAX), describe="held-out split seed"),
         # Failure lab
+        Field("ftab", "collapse", *_FAILURE_TAB, "section shown"),
         Field("flx", 8.0, _one_of(ISOLATED_POSITIONS), _float_text, "isolated point at"),
         Field("flit", None, _ANY_STEP, describe="collapse: iteration shown"),
         Field("flreg", 1e-3, _one_of(REMEDY_REG_CHOICES), _float_text, "remedy's reg_covar"),

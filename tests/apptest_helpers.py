@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from emviz.ui.state import STORE
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -42,3 +44,35 @@ def plotly_figure(at: AppTest, key: str) -> dict:
             return json.loads(element.proto.spec)
     ids = [element.proto.id for element in at.get("plotly_chart")]
     raise AssertionError(f"no plotly chart with key {key!r} among {ids}")
+
+
+def choose(at: AppTest, **settings) -> AppTest:
+    """Set settings that AppTest has no widget for, as the learner's click would, and rerun:
+    an open tab (``etab``, ``ftab``) or the audit's details (``aud``). A tab or an expander is
+    bound to its setting (`emviz.ui.state.bind`), so writing the store is what the click does."""
+    store = dict(at.session_state[STORE])
+    store.update(settings)
+    at.session_state[STORE] = store
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def chart_keys(at: AppTest) -> set[str]:
+    """The keys of the live charts on the shown page (not the plotly.js preloader)."""
+    return {e.proto.id.rsplit("-", 1)[-1] for e in at.get("bidi_component")} - {"plotly_preload"}
+
+
+def check_tabs(at: AppTest, setting: str, labels, drawn: dict, heading: str) -> None:
+    """A page of tabs (``labels``, slug -> tab label, bound to ``setting``) draws the open
+    tab's section alone: for each slug, ``drawn[slug]`` = (its ``heading``-kind heading, the
+    set of its chart keys); the first tab is open by default, the others travel in the link."""
+    assert [tab.label for tab in at.tabs] == list(labels.values())
+    first = next(iter(labels))
+    for slug, (title, charts) in drawn.items():
+        if slug != first:
+            choose(at, **{setting: slug})
+        assert [h.value for h in getattr(at.main, heading)] == [title], slug
+        assert chart_keys(at) == charts, slug
+        assert dict(at.query_params).get(setting) == (None if slug == first else slug)
+        assert at.sidebar.slider(key="k")  # the sidebar's mixture, whatever the tab

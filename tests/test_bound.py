@@ -289,6 +289,9 @@ def test_slice_jensen_surface_and_audit_figures_build(faithful_runs, two_mean_ru
     )
     assert [t.type for t in surface.data] == ["surface", "surface", "scatter3d"]
     assert plot_audit(monotonicity_audit(history)).data[0].y[-1] == history[-1].log_likelihood
+    # the legend names the objective by its symbol (a MAP run: the log posterior)
+    names = [t.name for t in plot_audit(monotonicity_audit(history), "ℓ + log p(θ)").data[1:]]
+    assert names == ["ℓ + log p(θ) did not fall", "ℓ + log p(θ) FELL"]
 
 
 # ---- the audit ----

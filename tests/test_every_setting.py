@@ -62,19 +62,19 @@ RESTARTS = 10  # the fewest "Where EM ends up" allows: the matrix stays fast
 # (a chart missing is excused by a box that says why: "Cannot start EM" excuses them all)
 CHARTS = {
     ENDS: {
-        "restart_hist": None,
-        "restart_groups": "Every restart failed",
-        "restart_best_worst": "Every restart failed",
+        "restarts": {  # by tab (the page draws only the open one), then chart
+            "restart_hist": None,
+            "restart_groups": "Every restart failed",
+            "restart_best_worst": "Every restart failed",
+        }
     },
-    FAILURE: {
-        "fl_collapse_fit": None,
-        "fl_remedies": None,
-        "fl_separation": None,
-        "fl_log_error": "This run has no limit to converge to",
-        "fl_early_stop": None,
-        "fl_wrong_k": "K = ",
+    FAILURE: {  # its first tab, the collapse, does not take the sidebar's mixture
+        "slow": {"fl_separation": None, "fl_log_error": "This run has no limit to converge to"},
+        "early": {"fl_early_stop": None},
+        "wrongk": {"fl_wrong_k": "K = "},
     },
 }
+TAB_SETTING = {ENDS: "etab", FAILURE: "ftab"}
 # a chart that may give way to a sentence saying why it cannot apply: (chart key, sentence)
 EXCUSED = {"slice_chart": "no completed iteration"}
 
@@ -150,8 +150,8 @@ def _problems(at: AppTest, page: str) -> list[str]:
     return problems
 
 
-def _lost_charts(at: AppTest, page: str) -> list[str]:
-    """The charts of `CHARTS[page]` missing with no box saying why."""
+def _lost_charts(at: AppTest, page: str, tab: str) -> list[str]:
+    """The charts of `CHARTS[page][tab]` missing with no box saying why."""
     boxes = [box.value for kind in ("info", "warning", "error") for box in getattr(at, kind)]
     shown = _chart_specs(at)
 
@@ -161,7 +161,7 @@ def _lost_charts(at: AppTest, page: str) -> list[str]:
 
     return [
         f"chart {key!r} missing, no sentence"
-        for key, reason in CHARTS[page].items()
+        for key, reason in CHARTS[page][tab].items()
         if key not in shown and not excused(reason)
     ]
 
@@ -173,7 +173,8 @@ def _is_singular(at: AppTest) -> bool:
 
 def _session(page: str, preset: str, restarts: int | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update({"data": preset, "n": str(N_POINTS), "iters": str(MAX_ITER)})
+    # the audit's details open: its chart and table are drawn only then
+    at.query_params.update({"data": preset, "n": str(N_POINTS), "iters": str(MAX_ITER), "aud": "1"})
     if restarts is not None:
         at.query_params["rr"] = str(restarts)
     at.run()
@@ -191,9 +192,10 @@ def _shown_step(at: AppTest) -> tuple[int, int]:
     return int(found[1]), int(found[2])
 
 
-def _show(at: AppTest, cov: str, k: int, reg: float, step: int) -> None:
+def _show(at: AppTest, cov: str, k: int, reg: float, step: int, **more) -> None:
+    """Run the page with these settings (and ``more``, e.g. the open tab)."""
     settings = dict(at.session_state[STORE])
-    settings.update(cov=cov, k=k, reg=reg, step=step)
+    settings.update(cov=cov, k=k, reg=reg, step=step, **more)
     at.session_state[STORE] = settings
     at.run()
 
@@ -226,7 +228,7 @@ def test_the_reported_collapse_draws_every_section(page):
     at.run()
     at.switch_page(page)
     at.run()
-    _show(at, "spherical", 5, 0.0, 0)
+    _show(at, "spherical", 5, 0.0, 0, aud=True)  # the audit's chart open too
     at.button(key="step_converge").click().run()
     assert _is_singular(at) and "collapsed" in at.warning[-1].value
     assert not _problems(at, page), _problems(at, page)
@@ -238,13 +240,16 @@ def test_the_reported_collapse_draws_every_section(page):
 @pytest.mark.parametrize("page", [ENDS, FAILURE])
 def test_every_mixture_setting_on_the_pages_that_take_the_sidebars_mixture(page, preset):
     """Where EM ends up and the failure lab run the sidebar's mixture (no step to show):
-    every covariance type × K × reg_covar, each with every chart or a sentence in its place."""
+    every covariance type × K × reg_covar, each tab with every chart or a sentence in its
+    place."""
     at = _session(page, preset, restarts=RESTARTS)
     failures = []
-    for cov, k, reg in itertools.product(COVARIANCE_TYPES, (1, 2, 5, 8), (0.0, 0.1)):
-        _show(at, cov, k, reg, 0)
-        failures += [f"{cov}, K={k}, reg={reg}: {p}" for p in _problems(at, page)]
-        failures += [f"{cov}, K={k}, reg={reg}: {p}" for p in _lost_charts(at, page)]
+    cases = itertools.product(COVARIANCE_TYPES, (1, 2, 5, 8), (0.0, 0.1), CHARTS[page])
+    for cov, k, reg, tab in cases:
+        _show(at, cov, k, reg, 0, **{TAB_SETTING[page]: tab})
+        case = f"{cov}, K={k}, reg={reg}, tab {tab}"
+        failures += [f"{case}: {p}" for p in _problems(at, page)]
+        failures += [f"{case}: {p}" for p in _lost_charts(at, page, tab)]
     assert not failures, "\n".join(failures)
 
 

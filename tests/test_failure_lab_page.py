@@ -10,20 +10,28 @@ from streamlit.testing.v1 import AppTest
 
 from emviz import runs
 from emviz.data import load_preset
-from emviz.settings import ModelSettings, parse_query, to_query
+from emviz.settings import FAILURE_SECTIONS, ModelSettings, parse_query, to_query
 from emviz.ui.failure_sections import component_counts
-from tests.apptest_helpers import ROOT, decode, open_page, plotly_figure
+from tests.apptest_helpers import (
+    ROOT,
+    chart_keys,
+    check_tabs,
+    choose,
+    decode,
+    open_page,
+    plotly_figure,
+)
 
 PAGE = "pages/failure-lab.py"
-CHARTS = (
-    "fl_collapse_fit",
-    "fl_collapse_trace",
-    "fl_remedies",
-    "fl_log_error",
-    "fl_separation",
-    "fl_early_stop",
-    "fl_wrong_k",
-)
+TABS = {  # the page's tabs (only the open one drawn): heading and charts of each
+    "collapse": (
+        "A component collapses onto one point",
+        {"fl_collapse_fit", "fl_collapse_trace", "fl_remedies"},
+    ),
+    "slow": ("Slow convergence: how fast EM closes in", {"fl_log_error", "fl_separation"}),
+    "early": ("Stopping too early: a loose tolerance", {"fl_early_stop"}),
+    "wrongk": ("The wrong number of components, and label switching", {"fl_wrong_k"}),
+}
 DEFAULT_FIT = ModelSettings(3)  # the default data: well-separated blobs, K = 3
 
 
@@ -112,23 +120,20 @@ def _check_wrong_k(at, settings: ModelSettings) -> None:
         assert title.startswith(f"K = {k} ℓ = {history[-1].log_likelihood:.1f}")
 
 
-def test_defaults(at):
+def test_each_tab_draws_its_section_alone(at):
     assert at.title[0].value == "Failure lab"
-    assert [h.value for h in at.main.header] == [
-        "1 · A component collapses onto one point",
-        "2 · Slow convergence",
-        "3 · Stopping too early",
-        "4 · The wrong number of components, and label switching",
-    ]
-    assert set(CHARTS) <= {e.proto.id.rsplit("-", 1)[-1] for e in at.get("bidi_component")}
+    check_tabs(at, "ftab", FAILURE_SECTIONS, TABS, "header")
+
+
+def test_defaults(at):
     history = runs.collapse_run(8.0)
     assert history.stop_reason == "singular"
     _check_collapse(at, 8.0, history.n_iterations)  # the last iteration: the collapse shown
     _check_remedies(at, 8.0, 1e-3)
-    _check_rates(at, DEFAULT_FIT)
+    _check_rates(choose(at, ftab="slow"), DEFAULT_FIT)
     _check_separation(at, 3.0)
-    _check_early_stop(at, DEFAULT_FIT, 1e-1)
-    _check_wrong_k(at, DEFAULT_FIT)
+    _check_early_stop(choose(at, ftab="early"), DEFAULT_FIT, 1e-1)
+    _check_wrong_k(choose(at, ftab="wrongk"), DEFAULT_FIT)
 
 
 def test_the_isolated_point_and_the_iteration_shown(at):
@@ -152,6 +157,7 @@ def test_the_remedys_reg_covar(at):
 
 
 def test_the_separation_slider(at):
+    choose(at, ftab="slow")
     for separation in (1.0, 6.0):
         at.select_slider(key="flsep").set_value(separation).run()
         assert not at.exception
@@ -159,6 +165,7 @@ def test_the_separation_slider(at):
 
 
 def test_the_loose_tolerance(at):
+    choose(at, ftab="early")
     at.select_slider(key="fltol").set_value(1e-3).run()
     assert not at.exception
     _check_early_stop(at, DEFAULT_FIT, 1e-3)
@@ -168,41 +175,44 @@ def test_the_sidebars_mixture_drives_sections_two_to_four(at):
     at.slider(key="k").set_value(4).run()
     assert not at.exception
     settings = ModelSettings(4)
-    _check_rates(at, settings)
-    _check_early_stop(at, settings, 1e-1)
-    _check_wrong_k(at, settings)
+    _check_rates(choose(at, ftab="slow"), settings)
+    _check_early_stop(choose(at, ftab="early"), settings, 1e-1)
+    _check_wrong_k(choose(at, ftab="wrongk"), settings)
     at.slider(key="k").set_value(1).run()  # K = 1: nothing hidden, K = 1, 2, 3 drawn
     assert not at.exception
+    _check_wrong_k(at, ModelSettings(1))
+    choose(at, ftab="slow")
     assert _metric(at, "Jacobian's top eigenvalue λ") == "0.000000"
     assert "nothing hidden" in at.info[0].value
-    _check_wrong_k(at, ModelSettings(1))
 
 
 def test_a_collapsing_run_of_your_own_says_there_is_no_rate():
     """Blobs, K = 8, spherical, 20 points, reg_covar = 0: the sidebar's run collapses, so
-    section 2 says why there is no rate and the other sections still draw."""
+    tab 2 says why there is no rate and the other tabs still draw."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.query_params.update({"n": "20", "k": "8", "cov": "spherical"})
+    at.query_params.update({"n": "20", "k": "8", "cov": "spherical", "ftab": "slow"})
     at.run()
     at.switch_page(PAGE)
     at.run()
     assert not at.exception
     warnings = " ".join(w.value for w in at.warning)
     assert "This run has no limit to converge to" in warnings
-    assert {"fl_early_stop", "fl_wrong_k"} <= {
-        e.proto.id.rsplit("-", 1)[-1] for e in at.get("bidi_component")
-    }
+    assert chart_keys(at) == {"fl_separation"}
+    assert chart_keys(choose(at, ftab="early")) == {"fl_early_stop"}
+    assert chart_keys(choose(at, ftab="wrongk")) == {"fl_wrong_k"}
 
 
 def test_choices_hold_across_pages_and_travel_in_a_link():
     at = open_page(PAGE)
     at.select_slider(key="flx").set_value(9.0).run()
     at.slider(key="flit").set_value(2).run()
-    chosen = {"flreg": 1e-2, "flsep": 2.0, "fltol": 1e-2}
-    for key, value in chosen.items():
-        at.select_slider(key=key).set_value(value).run()
-    chosen = {**chosen, "flx": 9.0, "flit": 2}
+    at.select_slider(key="flreg").set_value(1e-2).run()
     figures = {key: plotly_figure(at, key) for key in ("fl_collapse_fit", "fl_remedies")}
+    choose(at, ftab="slow").select_slider(key="flsep").set_value(2.0).run()
+    choose(at, ftab="early").select_slider(key="fltol").set_value(1e-2).run()
+    choose(at, ftab="collapse")  # the tab shown is a setting too: back where the charts are
+    chosen = {"flreg": 1e-2, "flx": 9.0, "flit": 2}
+    elsewhere = {"flsep": 2.0, "fltol": 1e-2}
     at.switch_page("pages/landscape.py")
     at.run()
     assert not at.exception
@@ -213,7 +223,7 @@ def test_choices_hold_across_pages_and_travel_in_a_link():
     assert {key: plotly_figure(at, key) for key in figures} == figures
 
     query = dict(at.query_params)
-    assert query == to_query(chosen)
+    assert query == to_query({**chosen, **elsewhere})
     fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     fresh.query_params.update(query)
     fresh.run()
@@ -266,7 +276,8 @@ def test_every_corner_of_the_settings_shows_finite_numbers_and_every_chart(at):
     from tests.test_every_setting import _chart_specs, _problems
 
     for corner in CORNERS:
-        at.session_state[STORE] = dict(corner)
-        at.run()
-        assert not _problems(at, PAGE), (corner, _problems(at, PAGE))
-        assert set(CHARTS) <= set(_chart_specs(at)), corner
+        for tab, (_, charts) in TABS.items():
+            at.session_state[STORE] = {**corner, "ftab": tab}
+            at.run()
+            assert not _problems(at, PAGE), (corner, tab, _problems(at, PAGE))
+            assert charts <= set(_chart_specs(at)), (corner, tab)

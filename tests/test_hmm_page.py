@@ -8,7 +8,7 @@ from emviz import runs
 from emviz.models import GaussianHMM
 from emviz.settings import HMMRun
 from emviz.ui import state
-from tests.apptest_helpers import decode, open_page, plotly_figure
+from tests.apptest_helpers import choose, decode, open_page, plotly_figure
 from tests.test_every_setting import _problems
 
 PAGE = "pages/hidden-markov.py"
@@ -60,6 +60,8 @@ def _check(at, history) -> None:
 
 def test_the_page_shows_the_run_of_its_settings(at):
     history = _expected(HMMRun())
+    assert "audit_chart" not in {e.proto.id.rsplit("-", 1)[-1] for e in at.get("bidi_component")}
+    choose(at, aud=True)  # the audit's details: drawn once opened
     for key in CHARTS:
         plotly_figure(at, key)
     assert _shown_step(at) == 0

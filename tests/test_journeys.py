@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from emviz import runs
 from emviz.settings import BreakMode, Family, ModelSettings, Variant, preset_source
-from tests.apptest_helpers import ROOT, decode, plotly_figure
+from tests.apptest_helpers import ROOT, choose, decode, plotly_figure
 
 STEP, WHY, LAND, CMP = (
     "pages/step-through.py",
@@ -201,6 +201,7 @@ def test_the_step_pages_mixture_is_the_one_restarted_and_the_restarts_hold():
     at.slider(key="k").set_value(4).run()
     at.selectbox(key="cov").set_value("diag").run()
     _go(at, ends)
+    choose(at, etab="restarts")  # the tab of the restarts
     text = " ".join(m.value for m in at.markdown)
     assert "(K = 4, diag covariances)" in text
     at.slider(key="rr").set_value(50).run()
@@ -210,6 +211,32 @@ def test_the_step_pages_mixture_is_the_one_restarted_and_the_restarts_hold():
     assert "**50 restarts**" in " ".join(m.value for m in at.markdown)
     _go(at, STEP)
     assert (at.slider(key="k").value, at.selectbox(key="cov").value) == (4, "diag")
+
+
+AUDIT_PAGES = [
+    "pages/genetic-linkage.py",
+    "pages/missing-data.py",
+    "pages/ppca.py",
+    "pages/hidden-markov.py",
+]
+
+
+def test_the_open_tab_and_the_audits_details_hold_across_pages():
+    """Tabs and the audit's expander are bound to settings like any widget: the tab opened on
+    a page is open when the learner comes back, and the audit's details opened on one page
+    are open on every page with an audit, until closed on any of them."""
+    failure, ends = "pages/failure-lab.py", "pages/where-em-ends-up.py"
+    at = choose(_go(_session(), failure), ftab="early")
+    choose(_go(at, ends), etab="restarts")
+    assert "audit_chart" not in _figures(_go(at, WHY))  # closed by default
+    assert "audit_chart" in _figures(choose(at, aud=True))
+    for page in AUDIT_PAGES:
+        assert "audit_chart" in _figures(_go(at, page)), page
+    choose(at, aud=False)
+    assert "audit_chart" not in _figures(_go(at, WHY))
+    assert set(_figures(_go(at, failure))) == {"fl_early_stop"}
+    assert set(_figures(_go(at, ends))) == {"restart_hist", "restart_groups", "restart_best_worst"}
+    assert dict(at.query_params) == {"etab": "restarts", "ftab": "early"}
 
 
 # ---- links ----
@@ -252,10 +279,12 @@ def _comparison_view(at):
     at.select_slider(key="clr").set_value(1.0).run()
 
 
-def _ends_view(at):
+def _ends_view(at):  # a setting in each tab, the last tab left open
     at.slider(key="xsep").set_value(2.0).run()
+    choose(at, etab="more")
     at.radio(key="jdim").set_value(2).run()
     at.slider(key="jk").set_value(5).run()
+    choose(at, etab="restarts")
     at.slider(key="rr").set_value(60).run()
     at.toggle(key="rcmp").set_value(True).run()
 
@@ -264,8 +293,8 @@ def _failure_view(at):
     at.select_slider(key="flx").set_value(10.0).run()
     at.slider(key="flit").set_value(3).run()
     at.select_slider(key="flreg").set_value(1e-2).run()
-    at.select_slider(key="flsep").set_value(2.5).run()
-    at.select_slider(key="fltol").set_value(1e-3).run()
+    choose(at, ftab="slow").select_slider(key="flsep").set_value(2.5).run()
+    choose(at, ftab="early").select_slider(key="fltol").set_value(1e-3).run()
 
 
 def _choosing_view(at):
@@ -364,6 +393,7 @@ HOSTILE_LINKS = [
     {"hk": "99"},
     {"gy1": "-5"},
     {"flx": "7"},
+    {"ftab": "all", "aud": "yes"},
 ]
 
 

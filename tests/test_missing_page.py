@@ -11,7 +11,7 @@ from emviz.models import InvalidStart
 from emviz.settings import MissingSettings, missing_settings_from
 from emviz.ui import state
 from emviz.ui.state import STORE
-from tests.apptest_helpers import decode, open_page, plotly_figure
+from tests.apptest_helpers import choose, decode, open_page, plotly_figure
 from tests.test_every_setting import _problems
 
 PAGE = "pages/missing-data.py"
@@ -47,6 +47,7 @@ def _check_fill_ins(at, fit) -> None:
 
 
 def test_defaults_draw_every_section_with_finite_numbers(at):
+    choose(at, aud=True)  # the audit's details open too
     assert not _problems(at, PAGE), _problems(at, PAGE)
     headings = [h.value for h in at.subheader]
     assert headings == [

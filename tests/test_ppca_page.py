@@ -10,7 +10,7 @@ from emviz import runs
 from emviz.data import ppca_sample
 from emviz.settings import PPCASettings, parse_query, ppca_settings_from, to_query
 from emviz.ui.state import STORE
-from tests.apptest_helpers import ROOT, decode, open_page, plotly_figure
+from tests.apptest_helpers import ROOT, choose, decode, open_page, plotly_figure
 from tests.test_every_setting import _problems
 
 PAGE = "pages/ppca.py"
@@ -78,6 +78,7 @@ def test_defaults_draw_the_run_of_the_default_settings(at):
     assert not _problems(at, PAGE), _problems(at, PAGE)
     shown = " ".join(m.value for m in at.markdown)
     assert "q is the prior N(0, I)" in shown and "O(N D L)" in shown
+    choose(at, aud=True)  # the audit's details: drawn once opened
     for key in ("ppca_decomposition_chart", "audit_chart"):
         plotly_figure(at, key)
     assert not at.error and not at.warning

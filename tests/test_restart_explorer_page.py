@@ -14,7 +14,9 @@ STEP = "pages/step-through.py"
 
 
 def _session() -> AppTest:
+    """The page with its restart explorer's tab open."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["etab"] = "restarts"
     at.run()
     at.switch_page(PAGE)
     at.run()

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from emviz import runs
 from emviz.settings import (
+    ENDS_SECTIONS,
     SphericalRestartSettings,
     SymmetricBasinSettings,
     parse_query,
@@ -16,9 +17,24 @@ from emviz.settings import (
     symmetric_basin_settings_from,
     to_query,
 )
-from tests.apptest_helpers import ROOT, decode, open_page, plotly_figure
+from tests.apptest_helpers import (
+    ROOT,
+    check_tabs,
+    choose,
+    decode,
+    open_page,
+    plotly_figure,
+)
 
 PAGE = "pages/where-em-ends-up.py"
+TABS = {  # the page's tabs (only the open one drawn): heading and charts of each
+    "two": ("Two components: almost every start wins", {"ends_basin_chart", "ends_escape_chart"}),
+    "more": (
+        "Three or more components: bad local maxima",
+        {"ends_restart_chart", "ends_config_chart", "ends_k_chart"},
+    ),
+    "restarts": ("Restarts on your data", {"restart_hist", "restart_groups", "restart_best_worst"}),
+}
 
 
 @pytest.fixture
@@ -77,15 +93,14 @@ def _check_restarts(at, settings: SphericalRestartSettings) -> None:
         assert share == pytest.approx(100 * expected)
 
 
-def test_defaults(at):
+def test_each_tab_draws_its_section_alone(at):
     assert at.title[0].value == "Where EM ends up"
-    assert [s.value for s in at.subheader] == [
-        "Two components: almost every start wins",
-        "Three or more components: bad local maxima",
-        "Restarts on your data",
-    ]
+    check_tabs(at, "etab", ENDS_SECTIONS, TABS, "subheader")
+
+
+def test_defaults(at):
     _check_basins(at, SymmetricBasinSettings())
-    _check_restarts(at, SphericalRestartSettings())
+    _check_restarts(choose(at, etab="more"), SphericalRestartSettings())
     assert not any(s.key == "jk" for s in at.slider)  # 1-D: three clusters, no K to choose
 
 
@@ -108,6 +123,7 @@ def test_each_two_component_control_redraws_the_map(at, kind, key, value):
 
 
 def test_each_restart_control_changes_the_restarts(at):
+    choose(at, etab="more")
     at.radio(key="jdim").set_value(2).run()
     settings = SphericalRestartSettings(dimension=2, n_components=4)
     _check_restarts(at, settings)
@@ -131,6 +147,7 @@ def test_each_restart_control_changes_the_restarts(at):
 
 
 def test_close_clusters_say_there_is_no_bad_maximum(at):
+    choose(at, etab="more")
     at.radio(key="jdim").set_value(2).run()
     at.slider(key="jk").set_value(6).run()
     at.slider(key="jsep").set_value(1.5).run()
@@ -142,15 +159,19 @@ def test_close_clusters_say_there_is_no_bad_maximum(at):
 
 def test_choices_hold_across_pages_and_travel_in_a_link():
     at = open_page(PAGE)
-    choices = {"xsep": 4.5, "xn": 300, "jsep": 3.0, "jr": 150}
-    for key, value in choices.items():
+    for key, value in {"xsep": 4.5, "xn": 300}.items():
         at.slider(key=key).set_value(value).run()
     at.number_input(key="xseed").set_value(7).run()
+    basins = plotly_figure(at, "ends_basin_chart")
+    choose(at, etab="more")  # the tab shown is a setting too
+    for key, value in {"jsep": 3.0, "jr": 150}.items():
+        at.slider(key=key).set_value(value).run()
     at.radio(key="jdim").set_value(2).run()
     at.slider(key="jk").set_value(6).run()
     at.number_input(key="jseed").set_value(9).run()
-    chosen = {**choices, "xseed": 7, "jdim": 2, "jk": 6, "jseed": 9}
-    figures = {key: plotly_figure(at, key) for key in ("ends_basin_chart", "ends_k_chart")}
+    chosen = {"jsep": 3.0, "jr": 150, "jdim": 2, "jk": 6, "jseed": 9}
+    elsewhere = {"xsep": 4.5, "xn": 300, "xseed": 7, "etab": "more"}
+    figures = {key: plotly_figure(at, key) for key in ("ends_config_chart", "ends_k_chart")}
     at.switch_page("pages/landscape.py")
     at.run()
     assert not at.exception
@@ -163,7 +184,7 @@ def test_choices_hold_across_pages_and_travel_in_a_link():
     assert {key: plotly_figure(at, key) for key in figures} == figures
 
     query = dict(at.query_params)
-    assert query == to_query(chosen)  # the address bar: every choice, nothing else
+    assert query == to_query(chosen | elsewhere)  # the address bar: every choice, nothing else
     fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     fresh.query_params.update(query)
     fresh.run()
@@ -174,9 +195,8 @@ def test_choices_hold_across_pages_and_travel_in_a_link():
         w.key: w.value for kind in ("slider", "number_input", "radio") for w in getattr(fresh, kind)
     }
     assert again == shown
-    assert json.dumps(plotly_figure(fresh, "ends_basin_chart")) == json.dumps(
-        figures["ends_basin_chart"]
-    )
+    assert json.dumps(plotly_figure(fresh, "ends_k_chart")) == json.dumps(figures["ends_k_chart"])
+    assert plotly_figure(choose(fresh, etab="two"), "ends_basin_chart") == basins
 
 
 def test_the_new_settings_round_trip_and_reject_what_no_control_offers():
@@ -224,13 +244,14 @@ def test_every_corner_of_the_settings_shows_finite_numbers_and_every_chart(at):
     from tests.test_every_setting import _chart_specs, _problems
 
     for corner in CORNERS:
-        at.session_state[STORE] = dict(corner)
+        at.session_state[STORE] = {**corner, "etab": "two"}
         at.run()
         assert not _problems(at, PAGE), (corner, _problems(at, PAGE))
-        assert (at.slider(key="xsep").value, at.slider(key="jr").value) == (
-            corner["xsep"],
-            corner["jr"],
-        )
-        charts = set(_chart_specs(at))
-        assert {"ends_basin_chart", "ends_restart_chart", "ends_config_chart"} <= charts
-        assert "ends_escape_chart" in charts or at.info, corner
+        assert at.slider(key="xsep").value == corner["xsep"]
+        assert "ends_basin_chart" in _chart_specs(at)
+        assert "ends_escape_chart" in _chart_specs(at) or at.info, corner
+        at.session_state[STORE] = {**corner, "etab": "more"}
+        at.run()
+        assert not _problems(at, PAGE), (corner, _problems(at, PAGE))
+        assert at.slider(key="jr").value == corner["jr"]
+        assert {"ends_restart_chart", "ends_config_chart"} <= set(_chart_specs(at))

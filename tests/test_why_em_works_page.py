@@ -8,7 +8,7 @@ from emviz.analysis.bound import most_ambiguous_point, slice_directions
 from emviz.data import load_preset, make_two_mean_sample
 from emviz.models import TwoMeanMixture
 from emviz.settings import BreakMode, Family, start_from
-from tests.apptest_helpers import decode, open_page, plotly_figure
+from tests.apptest_helpers import choose, decode, open_page, plotly_figure
 
 PAGE = "pages/why-em-works.py"
 
@@ -116,7 +116,7 @@ def test_audit_passes_em_and_catches_the_broken_m_step():
     at.toggle(key="bk").set_value(True).run()
     assert not at.exception
     error = next(e.value for e in at.error if "ℓ fell" in e.value)
-    table = at.dataframe[0].value
+    table = choose(at, aud=True).dataframe[0].value
     first = int(table.index[table["ℓ did not fall"] == "NO"][0])
     assert f"First at iteration {first} " in error
     assert "the M-step lowered the lower bound" in error
@@ -153,7 +153,7 @@ def test_an_e_step_that_forgets_the_weights_is_caught():
     at.radio(key="brk").set_value(BreakMode.FORGET_WEIGHTS).run()
     assert not at.exception
     # on this sample ℓ happens not to fall, but the audit shows the broken link
-    table = at.dataframe[0].value
+    table = choose(at, aud=True).dataframe[0].value
     n_iterations = len(table)
     warning = next(w.value for w in at.warning if "the chain is broken" in w.value)
     assert f"{n_iterations} E-steps left a gap" in warning

@@ -445,7 +445,7 @@ def plot_audit(rows, symbol: str = "ℓ", formula: str = "ln p(X | θ)") -> go.F
     iterations = [0, *[row.iteration for row in rows]]
     values = [rows[0].before, *[row.after for row in rows]]
     traces = [_line(iterations, values, formula, "#999", 1.5, hoverinfo="skip")]
-    for ok, colour, label, symbol in (
+    for ok, colour, label, marker in (
         (True, Q_COLOUR, "did not fall", "circle"),
         (False, KL_COLOUR, "FELL", "x"),
     ):
@@ -457,7 +457,7 @@ def plot_audit(rows, symbol: str = "ℓ", formula: str = "ln p(X | θ)") -> go.F
                 "y": [row.after for row in picked],
                 "mode": "markers",
                 "name": f"{symbol} {label}",
-                "marker": {"color": colour, "size": 9 if ok else 13, "symbol": symbol},
+                "marker": {"color": colour, "size": 9 if ok else 13, "symbol": marker},
                 "hovertext": [
                     f"iteration {row.iteration}: change {row.change:+.6g}"
                     + (f"<br>{row.cause}" if row.cause else "")

@@ -281,7 +281,18 @@ def audit_panel(history) -> None:
     symbol = history.monitor.symbol
     level, verdict = audit_verdict(rows, history.model.inexact_m_step, symbol)
     getattr(st, level)(verdict)
-    live_chart(plot_audit(rows, symbol, history.monitor.formula), key="audit_chart")
+    # drawn only while open: the chart and the table are the page's slowest to show
+    details = st.expander(
+        f"Every iteration: {symbol} before and after, and each link of the chain",
+        **state.bind("aud"),
+    )
+    with details:
+        if details.open:
+            _audit_details(rows, symbol, history.monitor.formula)
+
+
+def _audit_details(rows, symbol: str, formula: str) -> None:
+    live_chart(plot_audit(rows, symbol, formula), key="audit_chart")
     frame = pd.DataFrame(audit_table(rows, symbol)).set_index("iteration")
     numbers = {f"{symbol} before": "{:.4f}", f"{symbol} after": "{:.4f}", "change": "{:+.3g}"}
     st.dataframe(

@@ -45,7 +45,7 @@ def _forget_iteration() -> None:
 
 def collapse_section() -> None:
     """The collapse onto an isolated point with reg_covar = 0, then the remedies."""
-    st.header("1 · A component collapses onto one point")
+    st.header("A component collapses onto one point")
     st.markdown(
         "Two clusters of 100 points, N(−2, 1) and N(2, 1), and **one isolated point**. EM "
         "fits three components from the start *random points from the data* makes when it "
@@ -138,7 +138,7 @@ def _remedies(position: float, collapsed) -> None:
 
 
 def slow_convergence_section(source: DataSource, settings: ModelSettings) -> None:
-    st.header("2 · Slow convergence")
+    st.header("Slow convergence: how fast EM closes in")
     st.markdown(
         "Near a maximum θ̂, each EM iteration shrinks the error by a constant factor: "
         "θ_{t+1} − θ̂ ≈ J (θ_t − θ̂), J the Jacobian of the EM map θ ↦ M(E(θ)). Its largest "
@@ -237,7 +237,7 @@ def _merging_components() -> None:
 
 
 def early_stop_section(source: DataSource, settings: ModelSettings) -> None:
-    st.header("3 · Stopping too early")
+    st.header("Stopping too early: a loose tolerance")
     st.markdown(
         "EM stops when ℓ per point changes by less than `tol` in an iteration. A small change "
         "is not a small distance to the maximum: when EM crawls, it stops far from it. Your "
@@ -287,7 +287,7 @@ def component_counts(n_components: int) -> tuple[int, ...]:
 
 
 def wrong_k_section(source: DataSource, settings: ModelSettings) -> None:
-    st.header("4 · The wrong number of components, and label switching")
+    st.header("The wrong number of components, and label switching")
     fits, failed = [], []
     for k in component_counts(settings.n_components):
         history, error = cache.fit(source, dataclasses.replace(settings, n_components=k))

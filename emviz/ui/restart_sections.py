@@ -14,17 +14,18 @@ from emviz.plots.restarts import group_label, plot_restart_histogram
 from emviz.settings import INIT_CHOICES, RESTARTS_RANGE
 from emviz.ui import cache, state
 from emviz.ui.live_chart import live_chart
-from emviz.ui.pickers import pick_and_fit
+from emviz.ui.pickers import FittedChoice
 
 STEP_PAGE = "pages/step-through.py"
 _METHOD_LABELS = {name: label for label, name in INIT_CHOICES.values()}
 
 
-def restart_explorer_section() -> None:
-    """Restarts of the sidebar's mixture: ℓ histogram, solutions, best and worst, opening
-    any restart in the step page, the initialisations compared, and the pitfalls."""
+def restart_explorer_section(fitted: FittedChoice) -> None:
+    """Restarts of the sidebar's mixture (``fitted``, from `pick_and_fit`): ℓ histogram,
+    solutions, best and worst, opening any restart in the step page, the initialisations
+    compared, and the pitfalls."""
     st.subheader("Restarts on your data")
-    source, settings, history, error = pick_and_fit()
+    source, settings, history, error = fitted
     settings = settings.plain()  # restarts of the mixture by plain EM, whatever the variant
     if history is None:
         st.error(f"Cannot start EM with these settings: {error}")

@@ -422,6 +422,50 @@ def click_and_wait(page, locator, timeout: float = DEFAULT_TIMEOUT_MS) -> None:
     wait_for_script_done(page, timeout, after=runs)
 
 
+def open_tab(page, label: str, timeout: float = DEFAULT_TIMEOUT_MS):
+    """Click the tab ``label`` (exact name) as a learner would and wait for the rerun that
+    draws its section (emviz.ui.tabs: only the open tab's section runs). Returns the tab."""
+    tab = page.get_by_role("tab", name=label, exact=True)
+    if tab.get_attribute("aria-selected", timeout=timeout) == "true":
+        return tab  # already open: a click would start no rerun
+    click_and_wait(page, tab, timeout)
+    page.wait_for_function(
+        "(el) => el.getAttribute('aria-selected') === 'true'",
+        arg=tab.element_handle(timeout=timeout),
+        timeout=timeout,
+    )
+    return tab
+
+
+def expander(page, label: str):
+    """The expander (stExpander) whose summary holds ``label``."""
+    return (
+        page.locator('[data-testid="stExpander"]')
+        .filter(has=page.locator("summary", has_text=label))
+        .first
+    )
+
+
+def toggle_expander(page, label: str, timeout: float = DEFAULT_TIMEOUT_MS):
+    """Click the summary of the expander ``label`` and wait for the rerun (an expander bound
+    to a setting reruns the page when opened or closed). Returns the expander."""
+    box = expander(page, label)
+    details = box.locator("details").first
+    was_open = expander_open(box)
+    click_and_wait(page, box.locator("summary"), timeout)
+    # closing is animated: <details> keeps its open attribute until the animation ends
+    page.wait_for_function(
+        "([d, open]) => d.open === open",
+        arg=[details.element_handle(timeout=timeout), not was_open],
+        timeout=timeout,
+    )
+    return box
+
+
+def expander_open(box) -> bool:
+    return box.locator("details").first.evaluate("(d) => d.open")
+
+
 def goto(page, url: str, timeout: float = DEFAULT_TIMEOUT_MS) -> None:
     page.goto(url, wait_until="domcontentloaded", timeout=timeout)
     wait_for_script_done(page, timeout)

@@ -15,8 +15,11 @@ from __future__ import annotations
 import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
+
+from emviz.settings import ENDS_SECTIONS, FAILURE_SECTIONS
 
 from .harness import (
     REPO_ROOT,
@@ -39,8 +42,8 @@ PAGES = [
     ("why-em-works", "Why EM works", "Why EM works", "?k=4&step=2"),
     ("landscape", "Likelihood landscape", "Likelihood landscape", "?m1=1.5"),
     ("em-vs-gradient", "EM or gradient ascent?", "EM or gradient ascent?", "?clr=1.0"),
-    ("where-em-ends-up", "Where EM ends up", "Where EM ends up", "?xsep=4.0"),
-    ("failure-lab", "Failure lab", "Failure lab", "?flx=10.0"),
+    ("where-em-ends-up", "Where EM ends up", "Where EM ends up", "?etab=restarts&xsep=4.0"),
+    ("failure-lab", "Failure lab", "Failure lab", "?ftab=early&flx=10.0"),
     ("choosing-k", "Choosing K", "Choosing K", "?scrit=icl"),
     ("genetic-linkage", "Genetic linkage (1977)", "Genetic linkage (1977)", "?gth=0.3"),
     ("ppca", "Probabilistic PCA", "Probabilistic PCA", "?ppdim=3"),
@@ -52,6 +55,7 @@ PAGES = [
         "?hk=3",
     ),
 ]
+TABS = {"etab": ENDS_SECTIONS, "ftab": FAILURE_SECTIONS}  # tab setting: slug -> tab label
 
 
 def test_every_page_module_is_named_after_its_address():
@@ -97,6 +101,10 @@ def test_deep_link_is_the_first_session_of_a_fresh_server(
             assert "Step 2 of" in page.inner_text(".st-key-step-status")
         if query:
             assert query.split("&")[0].lstrip("?") in page.url  # the view stays linked
+        for name, slug in parse_qs(query.lstrip("?")).items():
+            if name in TABS:  # the link's tab is the one open
+                shown = page.get_by_role("tab", selected=True).inner_text().strip()
+                assert shown == TABS[name][slug[0]], f"/{path}{query} opens the tab {shown!r}"
     except Exception:
         with contextlib.suppress(Exception):
             screenshot(page, f"FAILED-deep-link-{path or 'root'}")

@@ -8,8 +8,12 @@ starts within the first screen, above the controls' fold. On the phone nothing i
 the screen: no sideways scroll of the page, no formula wider than its room, and the sidebar,
 collapsed, opens from its button with its own labels whole.
 
+The pages drawn as tabs (only the open one drawn) are seen in each of their tabs, opened by
+a click: their charts drawn, no label cut and, on the phone, nothing wider than the screen.
+
 One context per screen size, every page visited in it; full-page screenshots are saved as
-tests/screenshots/screens-<size>-<page>.png (and -sidebar for the phone's opened sidebar).
+tests/screenshots/screens-<size>-<page>.png (and -sidebar for the phone's opened sidebar,
+-<tab slug> for a page's other tabs).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import contextlib
 
 import pytest
 
+from emviz.settings import ENDS_SECTIONS, FAILURE_SECTIONS
+
 from .harness import (
     MAIN_CHART,
     REPO_ROOT,
@@ -25,6 +31,7 @@ from .harness import (
     current_page_title,
     goto,
     new_page,
+    open_tab,
     page_not_found,
     screenshot,
     wait_for_plotly,
@@ -53,6 +60,18 @@ PAGES = {
     "ppca": ".st-key-ppca_data_chart",
     "missing-data": ".st-key-mi_chart",
     "hidden-markov": ".st-key-hmm_series_chart",
+}
+# url path: {tab slug: (its label, a chart it draws)} of the tabs not open at first
+OTHER_TABS = {
+    "where-em-ends-up": {
+        "more": (ENDS_SECTIONS["more"], ".st-key-ends_restart_chart"),
+        "restarts": (ENDS_SECTIONS["restarts"], ".st-key-restart_hist"),
+    },
+    "failure-lab": {
+        "slow": (FAILURE_SECTIONS["slow"], ".st-key-fl_log_error"),
+        "early": (FAILURE_SECTIONS["early"], ".st-key-fl_early_stop"),
+        "wrongk": (FAILURE_SECTIONS["wrongk"], ".st-key-fl_wrong_k"),
+    },
 }
 MENU_TITLES = {path: title for path, title, *_ in DEEP_LINKS}
 CHART_ROOM_PX = 100  # of the main chart, at least this much shows on the first screen
@@ -140,6 +159,20 @@ def _problems_on(page, base_url: str, path: str, chart: str | None, size) -> lis
     return problems + _phone_sidebar_problems(page, f"{_page_name(path)}")
 
 
+def _tab_problems(page, label: str, chart: str, size) -> list[str]:
+    """Click the tab ``label`` of the shown page and list what is wrong with it."""
+    open_tab(page, label)
+    assert_no_exception(page)
+    wait_for_plotly(page, chart)
+    problems = [f"cut label {label}" for label in page.evaluate(_CUT_LABELS_JS, "")]
+    if size[0] < PHONE_WIDTH:
+        page_width = page.evaluate("() => document.scrollingElement.scrollWidth")
+        if page_width > size[0] + 1:
+            problems.append(f"the page is {page_width} px wide on a {size[0]} px screen")
+        problems += [f"formula too wide {f}" for f in page.evaluate(_WIDE_FORMULAS_JS)]
+    return problems
+
+
 def _navigation_problems(page, path: str) -> list[str]:
     """The page came up as itself: no "Page not found" dialog, and the sidebar's menu
     highlights its entry."""
@@ -188,6 +221,14 @@ def test_every_page_fits_the_screen(browser, server, screen):
             failures += [f"{_page_name(path)}: {problem}" for problem in problems]
             with contextlib.suppress(Exception):
                 screenshot(page, f"screens-{screen}-{_page_name(path)}")
+            for tab, (label, tab_chart) in OTHER_TABS.get(path, {}).items():
+                try:
+                    problems = _tab_problems(page, label, tab_chart, size)
+                except Exception as exc:
+                    problems = [f"{type(exc).__name__}: {exc}"]
+                failures += [f"{path}, tab {label!r}: {problem}" for problem in problems]
+                with contextlib.suppress(Exception):
+                    screenshot(page, f"screens-{screen}-{path}-{tab}")
     finally:
         page.context.close()
     if failures:

@@ -1,9 +1,11 @@
 """The "Where EM ends up" page in the browser: a slider moved redraws the basin map within
 2 s of the key press, and the K chart follows the K slider.
 
-The page's contract: the basin map in .st-key-ends_basin_chart, the escape chart in
-.st-key-ends_escape_chart, the K sweep in .st-key-ends_k_chart; the sliders' containers
-.st-key-xsep and .st-key-jk (2-D only).
+The page's contract: three tabs (emviz.settings.ENDS_SECTIONS), only the open one drawn, the
+open one the setting ``etab``; in "Two components" the basin map in .st-key-ends_basin_chart
+and the escape chart in .st-key-ends_escape_chart, in "Three or more components" the K sweep
+in .st-key-ends_k_chart, in "Restarts on your data" the histogram in .st-key-restart_hist;
+the sliders' containers .st-key-xsep and .st-key-jk (2-D only).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .harness import (
     assert_no_exception,
     goto,
     mark_chart,
+    open_tab,
     screenshot,
     script_runs,
     wait_for_chart_rerender,
@@ -27,6 +30,11 @@ pytestmark = pytest.mark.browser
 
 PATH = "where-em-ends-up"
 BASIN_CHART = ".st-key-ends_basin_chart"
+ESCAPE_CHART = ".st-key-ends_escape_chart"
+K_CHART = ".st-key-ends_k_chart"
+RESTART_HIST = ".st-key-restart_hist"
+MORE_TAB = "Three or more components"
+RESTARTS_TAB = "Restarts on your data"
 REDRAW_TARGET_S = 2.0
 REDRAW_LIMIT_S = 5.0  # a shared 2-core machine may run other work: fail only far above
 
@@ -61,8 +69,12 @@ def _trace_x(page, chart: str, name: str):
 def test_a_slider_redraws_the_basin_map_within_two_seconds(page, server):
     goto(page, f"{server}/{PATH}")
     assert_no_exception(page)
-    for chart in (BASIN_CHART, ".st-key-ends_escape_chart", ".st-key-ends_k_chart"):
+    selected = page.get_by_role("tab", selected=True)
+    assert selected.inner_text().strip() == "Two components"  # the default tab
+    for chart in (BASIN_CHART, ESCAPE_CHART):
         wait_for_plotly(page, chart)
+    # only the open tab's section is drawn
+    assert page.locator(f"{K_CHART}, {RESTART_HIST}").count() == 0
     before = _trace_x(page, BASIN_CHART, "+θ̂")
     seconds = [_press_and_time(page, "xsep", BASIN_CHART) for _ in range(2)]  # 3.5, then 4
     print(f"\nbasin map redrawn {seconds[0]:.2f} s and {seconds[1]:.2f} s after the key press")
@@ -81,8 +93,11 @@ def test_a_slider_redraws_the_basin_map_within_two_seconds(page, server):
 
 def test_the_k_slider_moves_the_highlighted_bar(page, server):
     goto(page, f"{server}/{PATH}?jdim=2")
-    chart = ".st-key-ends_k_chart"
+    open_tab(page, MORE_TAB)
+    assert "etab=more" in page.url
+    chart = K_CHART
     wait_for_plotly(page, chart)
+    assert page.locator(BASIN_CHART).count() == 0  # the first tab's section is not drawn
     seconds = _press_and_time(page, "jk", chart)
     print(f"\nK chart redrawn {seconds:.2f} s after the key press")
     colours = page.evaluate(
@@ -97,7 +112,9 @@ def test_restarts_open_in_the_step_page_and_the_basin_toggle_draws_the_map(page,
     """The restart explorer's button opens the chosen restart in "Step through EM" (its seed
     set there); on the landscape, the basin toggle draws the map within 2 s of the click."""
     goto(page, f"{server}/{PATH}")
-    wait_for_plotly(page, ".st-key-restart_hist")
+    open_tab(page, RESTARTS_TAB)
+    assert "etab=restarts" in page.url
+    wait_for_plotly(page, RESTART_HIST)
     assert_no_exception(page)
     runs = script_runs(page)
     page.locator(".st-key-restart_open button").click()
