@@ -37,7 +37,9 @@ Runs `streamlit run app.py` and headless Debian Chromium (Playwright) and, for e
                before the next) -> the "ready" rule below, counted from just before the
                click. One untimed pass first (its times shown as "first click": that tab's
                computations were never run on this server before); then the median of --reps
-               passes per tab, printed in a table of its own after the main one.
+               passes per tab, printed in a table of its own after the main one. A tab
+               shows other charts than the one before: that change also counts as its run
+               (a quick rerun's "running" state may never reach the DOM, and was once missed).
 
 "Ready" (measured in the page, from navigation start = performance.now() 0):
   * the Streamlit script finished a run (stApp data-test-script-state "notRunning" after
@@ -117,6 +119,11 @@ _PAGES_JS = r"""
     }).observe({type: 'longtask', buffered: true});
   } catch (e) {}
   window.addEventListener('keydown', () => { r.keyAt = performance.now(); }, true);
+  // the chart containers' widget keys (st-key-<key> classes), sorted: which charts are shown
+  r.keys = () => [...document.querySelectorAll(V2)]
+    .map((host) => host.closest('[class*="st-key-"]'))
+    .filter((el) => el && !el.classList.contains('st-key-plotly_preload'))
+    .map((el) => [...el.classList].find((c) => c.startsWith('st-key-'))).sort().join(' ');
   r.graphs = () => {
     const out = [...document.querySelectorAll('.js-plotly-plot')];
     for (const host of document.querySelectorAll(V2)) {  // a v2 component's open shadow root
@@ -163,7 +170,7 @@ _PAGES_JS = r"""
 # `settle` ms. Returns the time that state was reached: `at` from this document's navigation
 # start, `abs` as epoch ms (performance.timeOrigin + at), comparable across documents.
 _READY_JS = """
-([after, settle, busy, since, origin]) => {
+([after, settle, busy, since, origin, chartsBefore]) => {
   const s = window.__emviz, r = window.__emvizReady;
   const app = document.querySelector('[data-testid="stApp"]');
   if (!s || !r || !app) return false;
@@ -173,7 +180,10 @@ _READY_JS = """
   since = since - performance.timeOrigin;  // epoch ms -> this document's clock
   const snap = r.snapshot();
   const conn = app.getAttribute('data-test-connection-state') || '';
-  const ok = conn.endsWith('CONNECTED') && s.finished > needRuns
+  // a run finished since, or (when given the charts shown before) other charts are shown: a
+  // quick rerun's "running" state may never reach the DOM, so its run goes uncounted
+  const ran = s.finished > needRuns || (chartsBefore !== null && r.keys() !== chartsBefore);
+  const ok = conn.endsWith('CONNECTED') && ran
     && app.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector(busy)
     && snap.graphs === snap.containers && snap.drawn === snap.containers;
@@ -246,13 +256,16 @@ def wait_ready(
     origin: float = 0.0,
     settle_ms: int,
     timeout_ms: int,
+    charts_before: str | None = None,
 ):
     """Wait for "ready" (module docstring). `since`: epoch ms (see now()) before the action;
-    `after`: script runs finished before it, in the document with timeOrigin `origin`."""
+    `after`: script runs finished before it, in the document with timeOrigin `origin`;
+    `charts_before`: the chart keys shown before it (`r.keys()`), for an action that shows
+    other charts: their change counts as a run."""
     try:
         return page.wait_for_function(
             _READY_JS,
-            arg=[after, settle_ms, h.BUSY, since, origin],
+            arg=[after, settle_ms, h.BUSY, since, origin, charts_before],
             polling="raf",
             timeout=timeout_ms,
         ).json_value()
@@ -372,14 +385,24 @@ def now(page) -> tuple[float, float]:
     return t, origin
 
 
-def ready_after(page, act: Callable[[], object], args) -> tuple[dict, float]:
+def ready_after(
+    page, act: Callable[[], object], args, *, other_charts: bool = False
+) -> tuple[dict, float]:
     """Do ``act()`` (something that reruns the script) and wait for "ready" after it, the page
-    then checked: (the ready state, see _READY_JS; epoch ms just before ``act()``)."""
+    then checked: (the ready state, see _READY_JS; epoch ms just before ``act()``).
+    ``other_charts``: the action shows other charts (a tab), which also witnesses its run."""
     runs = h.script_runs(page)
+    charts_before = page.evaluate("() => window.__emvizReady.keys()") if other_charts else None
     t0, origin = now(page)
     act()
     ready = wait_ready(
-        page, after=runs, since=t0, origin=origin, settle_ms=args.settle, timeout_ms=args.timeout
+        page,
+        after=runs,
+        since=t0,
+        origin=origin,
+        settle_ms=args.settle,
+        timeout_ms=args.timeout,
+        charts_before=charts_before,
     )
     check_page(page)
     return ready, t0
@@ -546,7 +569,7 @@ def click_tab(page, label: str, args) -> tuple[float, int]:
     if tab.get_attribute("aria-selected") == "true":
         raise PageError(f"the tab {label!r} is open already: a click would not rerun")
     try:
-        ready, t0 = ready_after(page, tab.click, args)
+        ready, t0 = ready_after(page, tab.click, args, other_charts=True)
     except PageError as exc:
         shown = page.get_by_role("tab", selected=True).inner_text().strip()
         raise PageError(f"after a click on the tab {label!r} ({shown!r} open): {exc}") from exc

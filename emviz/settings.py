@@ -321,6 +321,7 @@ FIELDS: dict[str, Field] = {
         Field("vseed", 0, _int_in(0, SEED_MAX), describe="seed of the sampled labels"),
         Field("step", 0, _ANY_STEP, describe="shown step"),
         Field("pt", 0, _int_in(0, 10**6), describe="inspected point"),
+        Field("lab", False, _bool, _bool_text, "the labels-known comparison shown"),
         # Why EM works
         Field("fam", Family.GAUSSIAN, _FAMILY[0], _FAMILY[1], "model"),
         Field("wstep", 0, _ANY_STEP, describe="shown step of the lower-bound run"),

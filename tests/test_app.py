@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from emviz import GaussianMixture, run_em
 from emviz.analysis.known_labels import compare_with_labels
 from emviz.data import PRESETS, load_preset, preset_names
+from tests.apptest_helpers import choose
 from tests.apptest_helpers import decode as _decode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -226,6 +227,8 @@ def _known_labels_expander(at):
 def test_known_labels_section_compares_em_with_the_labelled_fit():
     at = _open()
     at.selectbox(key="data").set_value("Elongated clusters").run()
+    assert not _known_labels_expander(at).children  # closed: nothing computed or drawn
+    choose(at, lab=True)  # opened
     expander = _known_labels_expander(at)
     table = expander.table[0].value
     X, labels = PRESETS["Elongated clusters"].sample(500, 0)
@@ -251,5 +254,5 @@ def test_known_labels_section_compares_em_with_the_labelled_fit():
 def test_known_labels_section_says_real_data_has_no_labels():
     at = _open()
     at.selectbox(key="data").set_value("Old Faithful (standardised)").run()
-    assert not at.exception
+    choose(at, lab=True)
     assert "generated presets" in _known_labels_expander(at).info[0].value

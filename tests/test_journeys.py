@@ -248,6 +248,8 @@ def _step_view(at):
     at.number_input(key="seed").set_value(5).run()
     _click(at, "iteration", 2)
     at.number_input(key="pt").set_value(17).run()
+    choose(at, lab=True)  # the labels-known comparison open (K = 4: it says why it cannot)
+    assert any("set K = 3" in box.value for box in at.info)
 
 
 def _why_view(at):

@@ -17,6 +17,7 @@ from emviz.plots.bound import plot_audit, plot_jensen
 from emviz.settings import MAX_COMPONENTS
 from emviz.ui import state
 from emviz.ui.live_chart import live_chart
+from emviz.ui.tabs import drawn_when_open
 
 negligible = ConvergenceMonitor.negligible  # the one "is this rounding?" test
 
@@ -282,12 +283,11 @@ def audit_panel(history) -> None:
     level, verdict = audit_verdict(rows, history.model.inexact_m_step, symbol)
     getattr(st, level)(verdict)
     # drawn only while open: the chart and the table are the page's slowest to show
-    details = st.expander(
-        f"Every iteration: {symbol} before and after, and each link of the chain",
-        **state.bind("aud"),
+    details = drawn_when_open(
+        f"Every iteration: {symbol} before and after, and each link of the chain", "aud"
     )
-    with details:
-        if details.open:
+    if details is not None:
+        with details:
             _audit_details(rows, symbol, history.monitor.formula)
 
 

@@ -11,11 +11,18 @@ from emviz.runs import true_labels
 from emviz.settings import DataSource, ModelSettings
 from emviz.ui import cache
 from emviz.ui.live_chart import live_chart
+from emviz.ui.tabs import drawn_when_open
 
 
 def known_labels_section(source: DataSource, settings: ModelSettings, history: History) -> None:
-    """An expander: what the hidden labels cost on generated data, or why it cannot be shown."""
-    with st.expander("What the hidden labels cost: EM beside the fit with the labels known"):
+    """An expander: what the hidden labels cost on generated data, or why it cannot be shown
+    (computed and drawn only while open)."""
+    details = drawn_when_open(
+        "What the hidden labels cost: EM beside the fit with the labels known", "lab"
+    )
+    if details is None:
+        return
+    with details:
         comparison = cache.known_labels(source, settings)
         if isinstance(comparison, str):
             st.info(comparison)

@@ -28,6 +28,7 @@ from .harness import (
     read_step,
     screenshot,
     step_button,
+    toggle_expander,
     wait_for_chart_rerender,
     wait_for_plotly,
     wait_for_step,
@@ -327,15 +328,15 @@ def test_why_em_works_steps_and_the_audit_catches_a_broken_m_step(page, server):
 def test_step_page_shows_what_the_hidden_labels_cost(page, server):
     goto(page, f"{server}/{STEP_PATH}?data=elongated")
     assert_no_exception(page)
-    expander = page.locator('[data-testid="stExpander"]', has_text="What the hidden labels cost")
-    expander.locator("summary").click()
+    assert page.locator(".st-key-kl_chart").count() == 0  # closed: nothing computed or drawn
+    expander = toggle_expander(page, "What the hidden labels cost")  # opening reruns the page
     wait_for_plotly(page, ".st-key-kl_chart")
+    assert "lab=1" in page.url  # open is a setting: in the view's link
     text = expander.inner_text()
     assert "labels known (one step)" in text and "EM, labels hidden" in text
     assert "What the hidden labels cost:" in text
     screenshot(page, "step-known-labels")
-    goto(page, f"{server}/{STEP_PATH}?data=faithful")
+    goto(page, f"{server}/{STEP_PATH}?data=faithful&lab=1")  # a link with it open
     expander = page.locator('[data-testid="stExpander"]', has_text="What the hidden labels cost")
-    expander.locator("summary").click()
-    assert "generated presets" in expander.inner_text()
+    expander.get_by_text("generated presets").wait_for()
     assert_no_exception(page)
