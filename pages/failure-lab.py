@@ -11,8 +11,8 @@ from emviz.ui.failure_sections import (
     wrong_k_section,
 )
 from emviz.ui.navigation import enter_through_app
+from emviz.ui.on_demand import section_tabs
 from emviz.ui.pickers import pick_and_fit
-from emviz.ui.tabs import section_tabs
 
 enter_through_app()
 
@@ -29,9 +29,10 @@ with tab:
         collapse_section()
     elif history is None:
         st.error(f"Cannot start EM on your data with these settings: {error}")
-    elif section == "slow":
-        slow_convergence_section(source, settings)
-    elif section == "early":
-        early_stop_section(source, settings)
     else:
-        wrong_k_section(source, settings)
+        sections = {
+            "slow": slow_convergence_section,
+            "early": early_stop_section,
+            "wrongk": wrong_k_section,
+        }
+        sections[section](source, settings)

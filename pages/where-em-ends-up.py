@@ -5,9 +5,9 @@ import streamlit as st
 from emviz.settings import ENDS_SECTIONS
 from emviz.ui.basin_sections import three_or_more_section, two_components_section
 from emviz.ui.navigation import enter_through_app
+from emviz.ui.on_demand import section_tabs
 from emviz.ui.pickers import pick_and_fit
 from emviz.ui.restart_sections import restart_explorer_section
-from emviz.ui.tabs import section_tabs
 
 enter_through_app()
 
@@ -20,10 +20,10 @@ st.markdown(
 )
 fitted = pick_and_fit()  # the sidebar's mixture, whichever tab is open
 section, tab = section_tabs("etab", ENDS_SECTIONS)
+sections = {
+    "two": two_components_section,
+    "more": three_or_more_section,
+    "restarts": lambda: restart_explorer_section(fitted),
+}
 with tab:
-    if section == "two":
-        two_components_section()
-    elif section == "more":
-        three_or_more_section()
-    else:
-        restart_explorer_section(fitted)
+    sections[section]()

@@ -17,7 +17,7 @@ from emviz.plots.bound import plot_audit, plot_jensen
 from emviz.settings import MAX_COMPONENTS
 from emviz.ui import state
 from emviz.ui.live_chart import live_chart
-from emviz.ui.tabs import drawn_when_open
+from emviz.ui.on_demand import drawn_when_open
 
 negligible = ConvergenceMonitor.negligible  # the one "is this rounding?" test
 

@@ -11,7 +11,7 @@ from emviz.runs import true_labels
 from emviz.settings import DataSource, ModelSettings
 from emviz.ui import cache
 from emviz.ui.live_chart import live_chart
-from emviz.ui.tabs import drawn_when_open
+from emviz.ui.on_demand import drawn_when_open
 
 
 def known_labels_section(source: DataSource, settings: ModelSettings, history: History) -> None:

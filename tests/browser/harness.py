@@ -424,7 +424,7 @@ def click_and_wait(page, locator, timeout: float = DEFAULT_TIMEOUT_MS) -> None:
 
 def open_tab(page, label: str, timeout: float = DEFAULT_TIMEOUT_MS):
     """Click the tab ``label`` (exact name) as a learner would and wait for the rerun that
-    draws its section (emviz.ui.tabs: only the open tab's section runs). Returns the tab."""
+    draws its section (emviz.ui.on_demand: only the open tab's section runs). Returns the tab."""
     tab = page.get_by_role("tab", name=label, exact=True)
     if tab.get_attribute("aria-selected", timeout=timeout) == "true":
         return tab  # already open: a click would start no rerun
